@@ -8,7 +8,7 @@
 #
 # V=1 shows the commands. OUTPUT= moves the build tree (default ./build).
 
-OUTPUT ?= $(CURDIR)/build
+OUTPUT ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -53,7 +53,9 @@ TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS_BIN := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(TOOLS_SRC))
 
 .DELETE_ON_ERROR:
-.PHONY: all test unit check demo install clean deps bench
+.PHONY: all test unit demo install clean deps skel tests-build
+
+skel: $(SKEL)
 
 all: $(OUTPUT)/segd $(OUTPUT)/segctl
 
