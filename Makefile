@@ -55,9 +55,9 @@ TOOLS_BIN := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(TOOLS_SRC))
 .DELETE_ON_ERROR:
 .PHONY: all test unit demo install clean deps skel tests-build
 
-skel: $(SKEL)
-
 all: $(OUTPUT)/segd $(OUTPUT)/segctl
+
+skel: $(SKEL)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
