@@ -98,6 +98,8 @@ struct comp_probe {
 	uint8_t proto;		/* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
 	uint16_t dport;		/* TCP/UDP destination port */
 	uint8_t icmp_type;	/* ICMP/ICMPv6 type (default: echo request) */
+	uint16_t sport;		/* TCP/UDP source port; 0 = not given: DHCP
+				 * and DHCPv6 are then told by dport alone */
 };
 
 struct comp_verdict {

@@ -84,7 +84,8 @@ struct cfg_device {
 	uint8_t ipv4[4];
 	uint8_t ipv6[16];
 	size_t segment;		/* index into cfg_policy.segments */
-	struct cfg_pos pos;
+	struct cfg_pos pos;	/* of its "name" value */
+	struct cfg_pos ipv4_pos, ipv6_pos, mac_pos;	/* of each value given */
 };
 
 struct cfg_segment {
