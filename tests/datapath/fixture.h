@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * fixture.h - the real XDP object under BPF_PROG_TEST_RUN: load it through
+ * the skeleton (never attached), seed its maps with ABI structs, run a
+ * frame, check the verdict and the one counter that moved.
+ */
+#ifndef SEGD_TEST_FIXTURE_H
+#define SEGD_TEST_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "segd_abi.h"
+
+struct segd_bpf;
+
+struct dp_env {
+	struct segd_bpf *skel;
+	int prog_fd;
+	int cfg_fd, host4_fd, host6_fd, lpm4_fd, lpm6_fd, mac_fd, policy_fd;
+	int counters_fd;
+	int ncpus;
+	__u32 rule_seq;		/* next segd_policy_value.rule */
+};
+
+/* Opens and loads build/segd.bpf.o's skeleton with the given conntrack
+ * opts size (12 or 16; 0 keeps the object's default). Returns 0 or a
+ * negative errno. */
+int dp_env_open(struct dp_env *e, __u32 ct_opts_sz);
+void dp_env_close(struct dp_env *e);
+/* Empties every map the program reads and the counters. */
+int dp_env_reset(struct dp_env *e);
+
+/* ---- seeds: map entries, written as ABI structs --------------------- */
+enum seed_kind {
+	SEED_END = 0,
+	SEED_CFG,	/* segd_config_v1: slot, cfg_flags */
+	SEED_HOST,	/* host4/host6: addr "10.1.0.5" or "2001:db8::5" */
+	SEED_NET,	/* lpm4/lpm6: addr "10.1.0.0/16" */
+	SEED_MAC,	/* mac: mac */
+	SEED_RULE,	/* policy: src, dst, proto, port */
+};
+
+struct seed {
+	enum seed_kind kind;
+	__u32 slot;
+	const char *addr;
+	const __u8 *mac;	/* SEED_MAC key, or the bound MAC of a SEED_HOST */
+	__u32 id, seg;
+	__u16 ep_flags;		/* SEGD_EP_* */
+	__u32 cfg_flags;	/* SEGD_CFG_* */
+	__u32 src, dst;
+	__u8 proto;
+	__u16 port;
+};
+
+#define S_END { .kind = SEED_END }
+#define S_CFG(sl, fl) { .kind = SEED_CFG, .slot = (sl), .cfg_flags = (fl) }
+#define S_HOST(sl, a, i, sg) \
+	{ .kind = SEED_HOST, .slot = (sl), .addr = (a), .id = (i), .seg = (sg) }
+/* A device declared with both MAC and address: anti-spoof applies. */
+#define S_DEV(sl, a, i, sg, m) \
+	{ .kind = SEED_HOST, .slot = (sl), .addr = (a), .id = (i), \
+	  .seg = (sg), .mac = (m), .ep_flags = SEGD_EP_MAC_BOUND }
+#define S_NET(sl, a, i, sg, fl) \
+	{ .kind = SEED_NET, .slot = (sl), .addr = (a), .id = (i), \
+	  .seg = (sg), .ep_flags = (fl) }
+#define S_MAC(sl, m, i, sg) \
+	{ .kind = SEED_MAC, .slot = (sl), .mac = (m), .id = (i), .seg = (sg) }
+#define S_RULE(sl, s, d, pr, po) \
+	{ .kind = SEED_RULE, .slot = (sl), .src = (s), .dst = (d), \
+	  .proto = (pr), .port = (po) }
+
+/* Writes seeds up to SEED_END. Returns 0 or a negative errno. */
+int dp_seed(struct dp_env *e, const struct seed *s);
+
+/* ---- running ---------------------------------------------------------- */
+struct dp_expect {
+	int xdp;			/* XDP_PASS or XDP_DROP */
+	struct segd_counter_key key;	/* the one counter that must move */
+};
+
+#define EXPECT(x, s, d, v, r) \
+	{ .xdp = (x), .key = { .src_seg = (s), .dst_seg = (d), \
+			       .verdict = (v), .reason = (r) } }
+#define PASSES(s, d, r) EXPECT(XDP_PASS, s, d, SEGD_VERDICT_PASS, r)
+#define DROPS(s, d, r)  EXPECT(XDP_DROP, s, d, SEGD_VERDICT_DROP, r)
+
+/*
+ * Runs one frame through the program and checks it: the XDP verdict, and
+ * that exactly one counter key moved, by 1 packet and len bytes. On a
+ * mismatch it prints what happened and fails the current cmocka test.
+ */
+void dp_check(struct dp_env *e, const void *frame, size_t len,
+	      const struct dp_expect *x, const char *what);
+
+/* Runs one frame, returns the XDP verdict or a negative errno. */
+int dp_run(struct dp_env *e, const void *frame, size_t len, __u32 repeat,
+	   __u32 *duration_ns);
+
+const char *dp_reason_name(unsigned int reason);
+
+#endif /* SEGD_TEST_FIXTURE_H */
