@@ -27,9 +27,9 @@ endif
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUTPUT) -Iinclude -Iuserspace
-PKGS := libbpf jansson libssl
+PKGS := libbpf jansson libcrypto libnftnl libmnl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lcrypto)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lcrypto -lnftnl -lmnl)
 LDLIBS += $(PKG_LIBS) -lelf -lz
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 

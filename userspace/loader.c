@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * loader.c - open, adopt, load, attach and pin (see loader.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../include/segd_abi.h"
+#include "loader.h"
+#include "log.h"
+#include "segd.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+struct ldr {
+	char pin_dir[PATH_MAX];
+	enum ldr_xdp_mode mode;
+	struct segd_bpf *skel;
+	uint32_t prog_id;
+};
+
+static void ldr_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void ldr_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *slash;
+	struct statfs sfs;
+
+	if (snprintf(path, sizeof(path), "%s", pin_dir) >= (int)sizeof(path)) {
+		ldr_seterr(err, errlen, "pin dir \"%s\": name too long", pin_dir);
+		return -ENAMETOOLONG;
+	}
+	/* The pin dir itself may not exist yet: judge its nearest parent. */
+	for (;;) {
+		if (!statfs(path, &sfs))
+			break;
+		if (errno != ENOENT) {
+			int ret = -errno;
+
+			ldr_seterr(err, errlen, "pin dir \"%s\": %s", path,
+				   strerror(errno));
+			return ret;
+		}
+		slash = strrchr(path, '/');
+		if (!slash) {
+			snprintf(path, sizeof(path), ".");
+			continue;
+		}
+		if (slash == path) {
+			path[1] = '\0';
+			continue;
+		}
+		*slash = '\0';
+	}
+	if ((unsigned long)sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	/* Advise mounting on the pin dir's parent: /sys/fs/bpf by default. */
+	snprintf(path, sizeof(path), "%s", pin_dir);
+	slash = strrchr(path, '/');
+	if (slash && slash != path)
+		*slash = '\0';
+	if (!strcmp(path, "/sys/fs/bpf"))
+		ldr_seterr(err, errlen,
+			   "pin dir \"%s\" is not on a BPF filesystem: /sys/fs/bpf is not bpffs; mount it first: mount -t bpf bpf /sys/fs/bpf",
+			   pin_dir);
+	else
+		ldr_seterr(err, errlen,
+			   "pin dir \"%s\" is not on a BPF filesystem (bpffs); mount one first: mkdir -p %s && mount -t bpf bpf %s",
+			   pin_dir, path, path);
+	return -ENOTSUP;
+}
+
+int ldr_link_pin_path(const char *pin_dir, const char *ifname, char *buf,
+		      size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s%s", pin_dir, SEGD_LINK_PIN_PREFIX,
+			 ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p, mode 0700 (the pins are root's alone). */
+static int ldr_mkdirs(const char *dir)
+{
+	char path[PATH_MAX], *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * A pinned map that libbpf would refuse to reuse: say which and why, in
+ * our words (libbpf only says "parameter mismatch").
+ */
+static int ldr_check_pinned_map(struct bpf_map *m, const char *path,
+				char *err, size_t errlen)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd, ret = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = -errno;
+		ldr_seterr(err, errlen, "pinned map \"%s\": %s", path,
+			   strerror(errno));
+		goto out;
+	}
+	if (info.type != bpf_map__type(m) ||
+	    info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) ||
+	    info.max_entries != bpf_map__max_entries(m) ||
+	    info.map_flags != bpf_map__map_flags(m)) {
+		ldr_seterr(err, errlen,
+			   "pinned map \"%s\" does not match this build (type %u/%u, key %u/%u, value %u/%u, entries %u/%u, flags 0x%x/0x%x: pinned/expected); remove the old pins with `segctl teardown --yes` first",
+			   path, info.type, bpf_map__type(m), info.key_size,
+			   bpf_map__key_size(m), info.value_size,
+			   bpf_map__value_size(m), info.max_entries,
+			   bpf_map__max_entries(m), info.map_flags,
+			   bpf_map__map_flags(m));
+		ret = -EEXIST;
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
+			  char *err, size_t errlen)
+{
+	struct bpf_prog_info pinfo;
+	__u32 plen = sizeof(pinfo);
+	struct bpf_map *m;
+	struct ldr *l;
+	int ret;
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	l->mode = mode;
+	if (snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir) >=
+	    (int)sizeof(l->pin_dir)) {
+		ret = -ENAMETOOLONG;
+		ldr_seterr(err, errlen, "pin dir \"%s\": name too long", pin_dir);
+		goto fail;
+	}
+	ret = ldr_mkdirs(pin_dir);
+	if (ret) {
+		ldr_seterr(err, errlen, "creating pin dir \"%s\": %s", pin_dir,
+			   strerror(-ret));
+		goto fail;
+	}
+	l->skel = segd_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		ldr_seterr(err, errlen, "opening the BPF object: %s",
+			   strerror(-ret));
+		goto fail;
+	}
+	bpf_object__for_each_map(m, l->skel->obj) {
+		char path[PATH_MAX];
+
+		/* .rodata and friends belong to one program instance. */
+		if (bpf_map__is_internal(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			     bpf_map__name(m)) >= (int)sizeof(path)) {
+			ret = -ENAMETOOLONG;
+			ldr_seterr(err, errlen, "pin path for %s too long",
+				   bpf_map__name(m));
+			goto fail;
+		}
+		ret = ldr_check_pinned_map(m, path, err, errlen);
+		if (ret)
+			goto fail;
+		ret = bpf_map__set_pin_path(m, path);
+		if (ret) {
+			ldr_seterr(err, errlen, "pin path \"%s\": %s", path,
+				   strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = segd_bpf__load(l->skel);
+	if (ret) {
+		ret = ret < 0 ? ret : -errno;
+		ldr_seterr(err, errlen,
+			   "loading the XDP program: %s (the kernel's reason is logged above)",
+			   strerror(-ret));
+		goto fail;
+	}
+	memset(&pinfo, 0, sizeof(pinfo));
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(l->skel->progs.segd_xdp),
+				    &pinfo, &plen))
+		l->prog_id = pinfo.id;
+	pr_debug("loaded program id %u, maps pinned under %s", l->prog_id,
+		 pin_dir);
+	return l;
+fail:
+	ldr_free(l);
+	errno = -ret;
+	return NULL;
+}
+
+struct bpf_object *ldr_object(const struct ldr *l)
+{
+	return l->skel->obj;
+}
+
+uint32_t ldr_prog_id(const struct ldr *l)
+{
+	return l->prog_id;
+}
+
+static const char *ldr_mode_name(__u8 attach_mode)
+{
+	switch (attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return "native";
+	case XDP_ATTACHED_SKB:
+		return "skb";
+	case XDP_ATTACHED_HW:
+		return "hw";
+	case XDP_ATTACHED_MULTI:
+		return "multi";
+	default:
+		return NULL;
+	}
+}
+
+int ldr_iface_query(const char *pin_dir, const char *ifname, uint32_t prog_id,
+		    struct ldr_iface_state *st)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", ifname);
+	ret = ldr_link_pin_path(pin_dir, ifname, st->link_pin,
+				sizeof(st->link_pin));
+	if (ret)
+		return ret;
+	st->pinned = access(st->link_pin, F_OK) == 0;
+	st->ifindex = (int)if_nametoindex(ifname);
+	if (!st->ifindex)
+		return 0;
+	if (bpf_xdp_query(st->ifindex, 0, &q))
+		return -errno;
+	st->mode = ldr_mode_name(q.attach_mode);
+	st->prog_id = q.prog_id;
+	if (q.attach_mode == XDP_ATTACHED_MULTI)
+		st->prog_id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	st->attached = st->prog_id && (!prog_id || st->prog_id == prog_id);
+	return 0;
+}
+
+/*
+ * Replace the program in the link pinned at @path. Returns 1 when done,
+ * 0 when the pinned link is stale (its interface is gone: the caller
+ * attaches anew), negative errno on failure.
+ */
+static int ldr_update_pinned(struct ldr *l, const char *ifname, int ifindex,
+			     const char *path, char *err, size_t errlen)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	struct bpf_link *link;
+	int ret;
+
+	link = bpf_link__open(path);
+	if (!link) {
+		ret = -errno;
+		ldr_seterr(err, errlen, "opening pinned link \"%s\": %s", path,
+			   strerror(-ret));
+		return ret;
+	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
+		ret = -errno;
+		ldr_seterr(err, errlen, "pinned link \"%s\": %s", path,
+			   strerror(-ret));
+		goto out;
+	}
+	if (info.type != BPF_LINK_TYPE_XDP) {
+		ret = -EINVAL;
+		ldr_seterr(err, errlen, "\"%s\" is not an XDP link", path);
+		goto out;
+	}
+	if (info.xdp.ifindex == 0) {
+		/* The interface went away (and came back): the link is
+		 * defunct. Drop its pin and attach anew. */
+		pr_info("%s: pinned link is defunct (interface recreated); attaching anew",
+			ifname);
+		bpf_link__unpin(link);
+		ret = 0;
+		goto out;
+	}
+	if ((int)info.xdp.ifindex != ifindex) {
+		ret = -EEXIST;
+		ldr_seterr(err, errlen,
+			   "\"%s\" runs on ifindex %u, but \"%s\" is ifindex %d (renamed interface?); remove it with `segctl teardown --yes`",
+			   path, info.xdp.ifindex, ifname, ifindex);
+		goto out;
+	}
+	ret = bpf_link__update_program(link, l->skel->progs.segd_xdp);
+	if (ret) {
+		ldr_seterr(err, errlen, "updating the program in \"%s\": %s",
+			   path, strerror(-ret));
+		goto out;
+	}
+	pr_info("%s: replaced the program in pinned link %s (prog id %u -> %u)",
+		ifname, path, info.prog_id, l->prog_id);
+	ret = 1;
+out:
+	/* Closes our fd only: the pin keeps the link. */
+	bpf_link__destroy(link);
+	return ret;
+}
+
+static int ldr_attach_new(struct ldr *l, const char *ifname, int ifindex,
+			  const char *path, char *err, size_t errlen)
+{
+	struct bpf_program *prog = l->skel->progs.segd_xdp;
+	struct bpf_link *link = NULL;
+	struct ldr_iface_state st;
+	int ret, fd;
+
+	if (l->mode == LDR_XDP_SKB) {
+		/* bpf_program__attach_xdp() has no flags: generic mode needs
+		 * the raw link_create. */
+		LIBBPF_OPTS(bpf_link_create_opts, o, .flags = XDP_FLAGS_SKB_MODE);
+
+		fd = bpf_link_create(bpf_program__fd(prog), ifindex, BPF_XDP, &o);
+		if (fd < 0) {
+			ret = -errno;
+			goto attach_err;
+		}
+		if (bpf_obj_pin(fd, path)) {
+			ret = -errno;
+			close(fd);	/* unpinned: this detaches it */
+			ldr_seterr(err, errlen, "pinning link \"%s\": %s", path,
+				   strerror(-ret));
+			return ret;
+		}
+		close(fd);
+		pr_info("%s: attached in skb (generic) mode, link pinned at %s",
+			ifname, path);
+		return 0;
+	}
+
+	link = bpf_program__attach_xdp(prog, ifindex);
+	if (!link) {
+		ret = -errno;
+		goto attach_err;
+	}
+	/* Without flags the kernel falls back to generic mode on drivers
+	 * without XDP support; native was asked for, so check. */
+	ret = ldr_iface_query(l->pin_dir, ifname, l->prog_id, &st);
+	if (ret || !st.mode || strcmp(st.mode, "native")) {
+		bpf_link__destroy(link);	/* not pinned: detaches */
+		ldr_seterr(err, errlen,
+			   "\"%s\" has no native (driver) XDP support; run segd with --xdp-mode skb for generic mode",
+			   ifname);
+		return ret ? ret : -EOPNOTSUPP;
+	}
+	ret = bpf_link__pin(link, path);
+	if (ret) {
+		bpf_link__destroy(link);
+		ldr_seterr(err, errlen, "pinning link \"%s\": %s", path,
+			   strerror(-ret));
+		return ret;
+	}
+	bpf_link__destroy(link);	/* closes our fd; the pin holds it */
+	pr_info("%s: attached in native mode, link pinned at %s", ifname, path);
+	return 0;
+
+attach_err:
+	if (ret == -EBUSY || ret == -EEXIST)
+		ldr_seterr(err, errlen,
+			   "attaching XDP to \"%s\": %s (another XDP program is attached; detach it first, e.g. ip link set dev %s xdp off)",
+			   ifname, strerror(-ret), ifname);
+	else
+		ldr_seterr(err, errlen, "attaching XDP to \"%s\": %s", ifname,
+			   strerror(-ret));
+	return ret;
+}
+
+int ldr_unpin_link(const char *pin_dir, const char *ifname)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = ldr_link_pin_path(pin_dir, ifname, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (unlink(path))
+		return -errno;
+	return 0;
+}
+
+int ldr_attach(struct ldr *l, const char *ifname, bool *created, char *err,
+	       size_t errlen)
+{
+	char path[PATH_MAX];
+	int ifindex, ret;
+
+	*created = false;
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		ldr_seterr(err, errlen, "no such interface \"%s\"", ifname);
+		return -ENODEV;
+	}
+	ret = ldr_link_pin_path(l->pin_dir, ifname, path, sizeof(path));
+	if (ret) {
+		ldr_seterr(err, errlen, "link pin path for \"%s\" too long",
+			   ifname);
+		return ret;
+	}
+	if (access(path, F_OK) == 0) {
+		ret = ldr_update_pinned(l, ifname, ifindex, path, err, errlen);
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			struct ldr_iface_state st;
+
+			if (!ldr_iface_query(l->pin_dir, ifname, 0, &st) &&
+			    st.mode &&
+			    strcmp(st.mode, l->mode == LDR_XDP_SKB ? "skb" : "native"))
+				pr_warn("%s: kept its link in %s mode; a new --xdp-mode takes effect after `segctl teardown --yes`",
+					ifname, st.mode);
+			return 0;
+		}
+	}
+	ret = ldr_attach_new(l, ifname, ifindex, path, err, errlen);
+	*created = !ret;
+	return ret;
+}
+
+void ldr_free(struct ldr *l)
+{
+	if (!l)
+		return;
+	segd_bpf__destroy(l->skel);
+	free(l);
+}
