@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(
-	make gcc clang llvm pkg-config        # build
+	make gcc clang llvm pkg-config libc6-dev # build
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjansson-dev libssl-dev libcmocka-dev
 	libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev

@@ -54,10 +54,10 @@ run_one() { # kind name cmd...
 	local log rc
 	log=$(mktemp)
 	"$@" >"$log" 2>&1; rc=$?
-	if [ "${VERBOSE:-0}" = 1 ]; then sed "s/^/  [$name] /" "$log"; fi
+	if [ "${VERBOSE:-0}" = 1 ]; then sed "s|^|  [$name] |" "$log"; fi
 	"count_$kind" "$name" "$log" "$rc"
 	if [ "${VERBOSE:-0}" != 1 ] && { [ "$rc" -ne 0 ] || grep -q -e '^not ok' -e '^\[  FAILED  \]' "$log"; }; then
-		sed "s/^/  [$name] /" "$log" | tail -n 60
+		sed "s|^|  [$name] |" "$log" | tail -n 60
 	fi
 	rm -f "$log"
 }
@@ -77,6 +77,7 @@ for s in "${SUITES[@]}"; do
 	e2e)
 		for t in "$HERE"/e2e/*.sh; do
 			[ -f "$t" ] || continue
+			[ "$(basename "$t")" = lib.sh ] && continue
 			run_one tap "e2e/$(basename "$t" .sh)" bash "$t"
 		done ;;
 	*) echo "unknown suite: $s" >&2; exit 2 ;;
