@@ -151,6 +151,37 @@ static uint32_t hinted_id(struct id_ctx *c, const struct comp_id_hint *hints,
 	return h->id;
 }
 
+/*
+ * Names that were in an earlier policy but are not in this one keep their
+ * ids reserved, as long as that leaves room for the new names: counters are
+ * never reset, so an id handed to a new segment would inherit the counts of
+ * a removed one. Called after the live names took their hinted ids.
+ */
+static void reserve_retired(struct id_ctx *c, const struct comp_id_hint *hints,
+			    size_t n_hints)
+{
+	const struct cfg_policy *cfg = c->cfg;
+	size_t i, need = 0, free_ids = 0;
+	uint32_t id;
+
+	for (i = 0; i < cfg->n_segments; i++)
+		need += !c->seg_id[i];
+	for (i = 0; i < cfg->n_devices; i++)
+		need += !c->dev_id[i];
+	for (id = SEGD_ID_FIRST; id < SEGD_MAX_IDENTITIES; id++)
+		free_ids += !id_taken(c, id);
+	for (i = 0; i < n_hints && free_ids > need; i++) {
+		id = hints[i].id;
+		if ((hints[i].kind != SEGD_KIND_SEGMENT &&
+		     hints[i].kind != SEGD_KIND_DEVICE) ||
+		    id < SEGD_ID_FIRST || id >= SEGD_MAX_IDENTITIES ||
+		    id_taken(c, id))
+			continue;
+		id_take(c, id);
+		free_ids--;
+	}
+}
+
 static uint32_t lowest_free(struct id_ctx *c, uint32_t *next)
 {
 	uint32_t id;
@@ -227,6 +258,7 @@ static int assign_ids(struct comp_policy *p, struct id_ctx *c,
 		c->dev_id[dev_ord[i]] =
 			hinted_id(c, hints, n_hints, SEGD_KIND_DEVICE,
 				  cfg->devices[dev_ord[i]].name);
+	reserve_retired(c, hints, n_hints);
 	for (i = 0; i < cfg->n_segments + cfg->n_devices; i++) {
 		uint32_t *slot = i < cfg->n_segments ?
 					 &c->seg_id[seg_ord[i]] :

@@ -716,26 +716,31 @@ static void test_hints(void **state)
 	(void)state;
 	h[0] = hint("ehr", SEGD_KIND_SEGMENT, 40);	/* kept */
 	h[1] = hint("pump-7", SEGD_KIND_DEVICE, 16);	/* kept */
-	h[2] = hint("pacs", SEGD_KIND_DEVICE, 17);	/* wrong kind */
+	h[2] = hint("pacs", SEGD_KIND_DEVICE, 17);	/* wrong kind: retired */
 	h[3] = hint("guest", SEGD_KIND_SEGMENT, 1);	/* reserved id */
 	h[4] = hint("iomt", SEGD_KIND_SEGMENT, SEGD_MAX_IDENTITIES); /* too big */
-	h[5] = hint("gone", SEGD_KIND_SEGMENT, 18);	/* not in policy */
+	h[5] = hint("gone", SEGD_KIND_SEGMENT, 18);	/* retired: reserved */
 	h[6] = hint("world", SEGD_KIND_BUILTIN, 30);	/* built-ins fixed */
 	h[7] = hint("pacs", SEGD_KIND_SEGMENT, 40);	/* id taken by ehr */
 	p = build(cfg, NULL, 0, h, 8);
 	got = dump(p);
-	/* hinted names first, then the lowest free ids in name order */
+	/* hinted names first; ids of retired names (17, 18) stay reserved so
+	 * no new segment inherits their counters; then the lowest free ids in
+	 * name order */
 	assert_non_null(strstr(got,
 			       "id 1 1 1 world\n"
 			       "id 2 1 2 gateway\n"
-			       "id 16 3 18 pump-7\n"
-			       "id 17 2 17 guest\n"
-			       "id 18 2 18 iomt\n"
-			       "id 19 2 19 pacs\n"
+			       "id 16 3 20 pump-7\n"
+			       "id 19 2 19 guest\n"
+			       "id 20 2 20 iomt\n"
+			       "id 21 2 21 pacs\n"
 			       "id 40 2 40 ehr\n"));
-	assert_non_null(strstr(got, "host4 10.20.0.7 16/18/1/02:00:00:20:00:07\n"));
+	assert_null(comp_identity(p, 17));
+	assert_null(comp_identity(p, 18));
+	assert_null(comp_identity(p, 30));
+	assert_non_null(strstr(got, "host4 10.20.0.7 16/20/1/02:00:00:20:00:07\n"));
 	assert_non_null(strstr(got, "lpm4 10.10.0.0/24 40/40/0\n"));
-	assert_non_null(strstr(got, "allow 16 19 6 104 modalities-store\n"));
+	assert_non_null(strstr(got, "allow 16 21 6 104 modalities-store\n"));
 	assert_non_null(strstr(got, "allow 16 40 6 2575 pump-hl7\n"));
 	free(got);
 	comp_free(p);
@@ -747,7 +752,8 @@ static void test_hints(void **state)
 	cfg_policy_free(cfg);
 }
 
-/* A segment renamed keeps nothing; the others keep their ids. */
+/* A segment renamed gets a new id (its old one stays reserved, with its
+ * counters); the others keep their ids. */
 static void test_hints_across_generations(void **state)
 {
 	struct cfg_policy *a = parse_file(HOSPITAL), *b;
@@ -781,7 +787,8 @@ static void test_hints_across_generations(void **state)
 	assert_string_equal(comp_identity(pb, 18)->name, "iomt");
 	assert_string_equal(comp_identity(pb, 19)->name, "pacs");
 	assert_string_equal(comp_identity(pb, 20)->name, "pump-7");
-	assert_string_equal(comp_identity(pb, 16)->name, "emr");	/* freed id */
+	assert_string_equal(comp_identity(pb, 21)->name, "emr");
+	assert_null(comp_identity(pb, 16));	/* ehr's id, retired */
 	comp_free(pa);
 	comp_free(pb);
 	cfg_policy_free(a);
