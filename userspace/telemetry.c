@@ -165,3 +165,32 @@ const char *tel_label(const struct tel_names *names, uint32_t id, char *buf,
 		snprintf(buf, len, "id:%u", id);
 	return buf;
 }
+
+int tel_read_evstats(int fd, struct segd_evstats *out)
+{
+	struct segd_evstats *vals;
+	__u32 key = 0;
+	int ncpu, c;
+
+	memset(out, 0, sizeof(*out));
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	/* 24-byte values, rounded up to 8 per CPU: no padding. */
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		int ret = -errno;
+
+		free(vals);
+		return ret;
+	}
+	for (c = 0; c < ncpu; c++) {
+		out->sent += vals[c].sent;
+		out->suppressed += vals[c].suppressed;
+		out->lost += vals[c].lost;
+	}
+	free(vals);
+	return 0;
+}

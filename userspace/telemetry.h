@@ -52,6 +52,12 @@ void tel_names_free(struct tel_names *names);
 const char *tel_label(const struct tel_names *names, uint32_t id, char *buf,
 		      size_t len);
 
+/*
+ * tel_read_evstats - segd_evstats_v1 (@fd) summed over CPUs: events sent,
+ * suppressed by the rate limit, lost to a full ring buffer. 0 or -errno.
+ */
+int tel_read_evstats(int fd, struct segd_evstats *out);
+
 /* Reason and verdict names as used in counters and metrics. */
 const char *tel_reason_name(unsigned reason);
 const char *tel_verdict_name(unsigned verdict);
