@@ -10,17 +10,20 @@
  *  3. delete the leftovers, write the new entries into the inactive slot
  *     and the identities' names (by id, not slotted);
  *  4. switch segd_config_v1 with one write;
- *  5. after a grace period, delete the old slot's entries.
+ *  5. after an RCU grace period (mapw_grace_period), delete the old slot's
+ *     entries.
  * A failure in 3 deletes what was written to the inactive slot and leaves
  * the live generation as it was.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -30,12 +33,86 @@
 #include "mapwriter.h"
 
 /*
- * Why a pause between the switch and the deletes: an XDP invocation that
- * read the old slot just before the switch may still be looking up entries
- * of that slot on another CPU. Such an invocation lasts microseconds; this
- * leaves it ample time to finish before its entries go away.
+ * Why a grace period between the switch and the deletes: an XDP invocation
+ * that read the old slot just before the switch may still be looking up
+ * entries of that slot on another CPU. XDP programs run inside an RCU
+ * read-side critical section (NAPI poll, softirq, bh disabled), so once an
+ * RCU grace period has elapsed after the switch, every invocation that
+ * could have read the old slot has returned.
+ *
+ * Userspace cannot call synchronize_rcu(), but the kernel does it for us:
+ * kernel/bpf/syscall.c map_update_elem() calls maybe_wait_bpf_programs()
+ * after a successful update, and for BPF_MAP_TYPE_ARRAY_OF_MAPS and
+ * HASH_OF_MAPS that is synchronize_rcu() ("wait for any running
+ * non-sleepable BPF programs to complete so that userspace, when we return
+ * to it, knows that all non-sleepable programs that could be running use
+ * the new map value"). So one update of a one-entry map-in-map that segd
+ * owns (never read by any program) is a grace period on demand. The
+ * selftests do the same (prog_tests/btf_map_in_map.c, kern_sync_rcu()).
+ *
+ * Should that map be impossible to create, fall back to a pause far longer
+ * than any XDP invocation (and say so once).
  */
-#define MAPW_GRACE_US 10000
+#define MAPW_GRACE_FALLBACK_US 50000
+
+static int mapw_sync_outer = -1, mapw_sync_inner = -1;
+
+/* Phases of the last successful mapw_apply (mapw_last_timing). */
+static struct mapw_timing mapw_last;
+
+static uint64_t mapw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void mapw_last_timing(struct mapw_timing *t)
+{
+	*t = mapw_last;
+}
+
+int mapw_grace_period(void)
+{
+	static bool warned;
+	__u32 zero = 0;
+	int ret;
+
+	if (mapw_sync_outer < 0) {
+		LIBBPF_OPTS(bpf_map_create_opts, o);
+
+		if (mapw_sync_inner < 0)
+			mapw_sync_inner = bpf_map_create(BPF_MAP_TYPE_ARRAY,
+							 "segd_sync_in", 4, 4,
+							 1, NULL);
+		if (mapw_sync_inner < 0) {
+			ret = -errno;
+			goto fallback;
+		}
+		o.inner_map_fd = mapw_sync_inner;
+		mapw_sync_outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS,
+						 "segd_sync", 4, 4, 1, &o);
+		if (mapw_sync_outer < 0) {
+			ret = -errno;
+			goto fallback;
+		}
+	}
+	/* Waits in the kernel: maybe_wait_bpf_programs() -> synchronize_rcu(). */
+	if (bpf_map_update_elem(mapw_sync_outer, &zero, &mapw_sync_inner,
+				BPF_ANY)) {
+		ret = -errno;
+		goto fallback;
+	}
+	return 0;
+fallback:
+	if (!warned)
+		pr_warn("no RCU grace period from a map-in-map (%s); pausing %d ms instead before deleting an old generation",
+			strerror(-ret), MAPW_GRACE_FALLBACK_US / 1000);
+	warned = true;
+	usleep(MAPW_GRACE_FALLBACK_US);
+	return ret;
+}
 
 /* The slotted maps, in the order they are written. */
 enum mapw_kind { MK_HOST4, MK_HOST6, MK_LPM4, MK_LPM6, MK_MAC, MK_POLICY, MK__N };
@@ -142,6 +219,8 @@ int mapw_fds_from_obj(struct bpf_object *obj, struct mapw_fds *fds)
 			return -ENOENT;
 		*mapw_fd_slot(fds, i) = bpf_map__fd(m);
 	}
+	m = bpf_object__find_map_by_name(obj, SEGD_MAP_META);
+	fds->meta = m ? bpf_map__fd(m) : -1;
 	return 0;
 }
 
@@ -153,6 +232,8 @@ int mapw_fds_open_pinned(const char *pin_dir, struct mapw_fds *fds)
 
 	for (i = 0; i < 9; i++)
 		*mapw_fd_slot(fds, i) = -1;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SEGD_MAP_META);
+	fds->meta = bpf_obj_get(path);	/* optional: pins of older builds */
 	for (i = 0; i < 9; i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, mapw_names[i]);
 		*mapw_fd_slot(fds, i) = bpf_obj_get(path);
@@ -176,6 +257,22 @@ void mapw_fds_close(struct mapw_fds *fds)
 			close(*fd);
 		*fd = -1;
 	}
+	if (fds->meta >= 0)
+		close(fds->meta);
+	fds->meta = -1;
+}
+
+int mapw_read_meta(const struct mapw_fds *fds, struct segd_meta *meta)
+{
+	__u32 zero = 0;
+
+	memset(meta, 0, sizeof(*meta));
+	if (fds->meta < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(fds->meta, &zero, meta))
+		return -errno;
+	meta->digest[sizeof(meta->digest) - 1] = '\0';
+	return 0;
 }
 
 int mapw_read_config(const struct mapw_fds *fds, struct segd_config *cfg)
@@ -186,6 +283,62 @@ int mapw_read_config(const struct mapw_fds *fds, struct segd_config *cfg)
 	if (bpf_map_lookup_elem(fds->config, &zero, cfg))
 		return -errno;
 	return 0;
+}
+
+int mapw_adopt_config(const struct mapw_fds *fds, const char *pin_dir,
+		      char *from, size_t fromlen)
+{
+	unsigned char val[256];
+	struct segd_config cur, old;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), zero = 0;
+	struct dirent *de;
+	char path[4096];
+	int fd, ret = 0;
+	DIR *d;
+
+	ret = mapw_read_config(fds, &cur);
+	if (ret || (cur.flags & SEGD_CFG_LOADED))
+		return ret;
+	d = opendir(pin_dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "segd_config_v", 13) ||
+		    !strcmp(de->d_name, SEGD_MAP_CONFIG))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
+		    info.value_size < sizeof(old) ||
+		    info.value_size > sizeof(val) ||
+		    bpf_map_lookup_elem(fd, &zero, val)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		memcpy(&old, val, sizeof(old));
+		if (!(old.flags & SEGD_CFG_LOADED))
+			continue;
+		memset(&cur, 0, sizeof(cur));
+		cur.slot = old.slot & 1;
+		cur.flags = old.flags;
+		cur.generation = old.generation;
+		if (bpf_map_update_elem(fds->config, &zero, &cur, BPF_ANY)) {
+			ret = -errno;
+			break;
+		}
+		snprintf(from, fromlen, "%s", path);
+		ret = 1;
+		break;
+	}
+	closedir(d);
+	return ret;
 }
 
 static int mapw_max_entries(int fd, __u32 *max)
@@ -410,13 +563,31 @@ static int mapw_write_names(const struct mapw_fds *fds,
 	return 0;
 }
 
-int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
-	       uint64_t *generation, char *err, size_t errlen)
+int mapw_drop_slot(const struct mapw_fds *fds, uint32_t slot)
+{
+	int k, ret = 0;
+
+	mapw_grace_period();
+	for (k = 0; k < MK__N; k++) {
+		int e = mapw_purge_slot(mapw_kind_fd(fds, k), &mapw_descs[k],
+					slot & 1);
+
+		if (e && !ret)
+			ret = e;
+	}
+	return ret;
+}
+
+static int mapw_apply_common(const struct mapw_fds *fds,
+			     const struct comp_policy *p, uint64_t *generation,
+			     bool purge, char *err, size_t errlen)
 {
 	struct mapw_keys stale[MK__N];
 	size_t n_live[MK__N];
 	struct segd_config cur, next;
 	__u32 old_slot, new_slot, max = 0, zero = 0;
+	struct mapw_timing tm = { 0 };
+	uint64_t t0 = mapw_now_ns(), t;
 	bool loaded;
 	size_t i;
 	int k, ret;
@@ -437,7 +608,9 @@ int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
 		int fd = mapw_kind_fd(fds, k);
 		size_t need;
 
-		ret = mapw_scan(fd, &mapw_descs[k], loaded ? (long)old_slot : -1,
+		/* Entries of the old slot are counted as live even without
+		 * SEGD_CFG_LOADED: they stay until after the switch. */
+		ret = mapw_scan(fd, &mapw_descs[k], (long)old_slot,
 				&n_live[k], &stale[k]);
 		if (ret) {
 			mapw_seterr(err, errlen, "reading %s: %s",
@@ -477,7 +650,17 @@ int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
 		}
 	}
 
-	/* 3: fill the inactive slot. */
+	t = mapw_now_ns();
+	tm.check_ns = t - t0;
+
+	/* 3: fill the inactive slot. Leftovers exist only if an apply died
+	 * midway; a packet may have read them if it died right after its
+	 * switch, so they too go only after a grace period. */
+	for (k = 0; k < MK__N; k++)
+		if (stale[k].n)
+			break;
+	if (k < MK__N)
+		mapw_grace_period();
 	for (k = 0; k < MK__N; k++) {
 		ret = mapw_delete_keys(mapw_kind_fd(fds, k), &stale[k]);
 		if (ret) {
@@ -501,18 +684,42 @@ int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
 		goto rollback;
 
 	/* 4: the switch. */
+	tm.fill_ns = mapw_now_ns() - t;
+	t = mapw_now_ns();
 	if (bpf_map_update_elem(fds->config, &zero, &next, BPF_ANY)) {
 		ret = -errno;
 		mapw_seterr(err, errlen, "switching %s: %s", SEGD_MAP_CONFIG,
 			    strerror(-ret));
 		goto rollback;
 	}
+	tm.switch_ns = mapw_now_ns() - t;
 	*generation = next.generation;
+	if (fds->meta >= 0) {
+		struct segd_meta meta;
+		struct timespec ts;
+
+		memset(&meta, 0, sizeof(meta));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		meta.generation = next.generation;
+		meta.applied_ns = (__u64)ts.tv_sec * 1000000000ull +
+				  (__u64)ts.tv_nsec;
+		snprintf(meta.digest, sizeof(meta.digest), "%s", p->digest);
+		if (bpf_map_update_elem(fds->meta, &zero, &meta, BPF_ANY))
+			pr_warn("recording generation %llu in %s: %s",
+				(unsigned long long)next.generation,
+				SEGD_MAP_META, strerror(errno));
+	}
 
 	/* 5: the old generation goes. Its leftovers, should a delete fail,
 	 * are cleared by the next apply (step 1), so this does not fail. */
-	if (loaded) {
-		usleep(MAPW_GRACE_US);
+	for (k = 0; k < MK__N; k++)
+		if (n_live[k])
+			break;
+	if (purge && (loaded || k < MK__N)) {
+		t = mapw_now_ns();
+		mapw_grace_period();
+		tm.grace_ns = mapw_now_ns() - t;
+		t = mapw_now_ns();
 		for (k = 0; k < MK__N; k++) {
 			int e = mapw_purge_slot(mapw_kind_fd(fds, k),
 						&mapw_descs[k], old_slot);
@@ -522,7 +729,10 @@ int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
 					(unsigned long long)cur.generation,
 					mapw_descs[k].name, strerror(-e));
 		}
+		tm.purge_ns = mapw_now_ns() - t;
 	}
+	tm.total_ns = mapw_now_ns() - t0;
+	mapw_last = tm;
 	ret = 0;
 	goto out;
 
@@ -535,6 +745,19 @@ out:
 	for (k = 0; k < MK__N; k++)
 		free(stale[k].v);
 	return ret;
+}
+
+int mapw_apply(const struct mapw_fds *fds, const struct comp_policy *p,
+	       uint64_t *generation, char *err, size_t errlen)
+{
+	return mapw_apply_common(fds, p, generation, true, err, errlen);
+}
+
+int mapw_apply_keep_old(const struct mapw_fds *fds,
+			const struct comp_policy *p, uint64_t *generation,
+			char *err, size_t errlen)
+{
+	return mapw_apply_common(fds, p, generation, false, err, errlen);
 }
 
 int mapw_read_hints(const struct mapw_fds *fds, struct comp_id_hint **hints,

@@ -345,6 +345,70 @@ static void test_hints_roundtrip(void **state)
 	free(hints);
 }
 
+/* The grace period is a real wait in the kernel (synchronize_rcu), not
+ * the fallback pause. */
+static void test_grace_period(void **state)
+{
+	(void)state;
+	NEED_BPF();
+	assert_int_equal(mapw_grace_period(), 0);
+	assert_int_equal(mapw_grace_period(), 0);
+}
+
+/*
+ * Upgrade: a fresh config map (no LOADED flag) beside an older config map
+ * of another layout, pinned with a loaded policy in slot 1, generation 41:
+ * mapw_adopt_config takes slot, flags and number, so the next apply fills
+ * slot 0 (the one the old program does not read) and is generation 42.
+ */
+static void test_adopt_older_config(void **state)
+{
+	char dir[] = "/sys/fs/bpf/segdt-unit-XXXXXX", path[256], from[256] = "";
+	struct {
+		struct segd_config c;
+		__u64 extra;	/* the older layout was larger: fine */
+	} old = { { 1, SEGD_CFG_LOADED, 41 }, 7 };
+	struct segd_config cfg;
+	struct pol x;
+	uint64_t gen = 0;
+	size_t total;
+	char err[256] = "";
+	__u32 zero = 0;
+	int fd;
+
+	(void)state;
+	NEED_BPF();
+	clear_all();
+	if (!mkdtemp(dir))
+		skip();	/* no bpffs on /sys/fs/bpf */
+	snprintf(path, sizeof(path), "%s/segd_config_v0", dir);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_cfg_v0", 4, sizeof(old), 1,
+			    NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &old, BPF_ANY), 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+
+	assert_int_equal(mapw_adopt_config(&fds, dir, from, sizeof(from)), 1);
+	assert_string_equal(from, path);
+	assert_int_equal(mapw_read_config(&fds, &cfg), 0);
+	assert_int_equal(cfg.slot, 1);
+	assert_int_equal(cfg.generation, 41);
+	assert_true(cfg.flags & SEGD_CFG_LOADED);
+	/* Once loaded, nothing more to adopt. */
+	assert_int_equal(mapw_adopt_config(&fds, dir, from, sizeof(from)), 0);
+
+	mkpol(&x, 3, 104);
+	assert_int_equal(mapw_apply(&fds, &x.p, &gen, err, sizeof(err)), 0);
+	assert_int_equal(gen, 42);
+	assert_int_equal(mapw_read_config(&fds, &cfg), 0);
+	assert_int_equal(cfg.slot, 0);
+	assert_int_equal(host4_in(0, &total), 3);
+
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_capacity_changes_nothing),
 		cmocka_unit_test(test_leftovers_cleared),
 		cmocka_unit_test(test_hints_roundtrip),
+		cmocka_unit_test(test_grace_period),
+		cmocka_unit_test(test_adopt_older_config),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
