@@ -3,6 +3,8 @@
 #   make            build the BPF object, its skeleton, segd and segctl
 #   make test       install missing packages, build, run every test
 #   make demo       install missing packages, build, run the netns hospital demo
+#   make bench      timings (root): policy updates, data path, drop event path;
+#                   bench/results/<date>/report.md and report.json
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -53,7 +55,7 @@ TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS_BIN := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(TOOLS_SRC))
 
 .DELETE_ON_ERROR:
-.PHONY: all test unit demo install clean deps skel tests-build
+.PHONY: all test unit demo install clean deps skel tests-build bench
 
 all: $(OUTPUT)/segd $(OUTPUT)/segctl
 
@@ -107,6 +109,13 @@ deps:
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)bash tests/run.sh $(OUTPUT)
+
+# Informational timings (root): policy updates (tests/tools/bench_policy),
+# the data path and its event path (test_datapath --bench), one report in
+# bench/results/<date>/ (scripts/bench.sh).
+bench:
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)bash scripts/bench.sh $(OUTPUT)
 
 # Unit tests alone (no root, no kernel).
 unit: $(UNIT_BIN)

@@ -97,6 +97,8 @@ static __always_inline void src_lookup(__u32 slot, const struct segd_pkt *p,
 	struct segd_endpoint *v;
 
 	v = host_lookup(slot, p, p->saddr);
+	if (v && (v->flags & SEGD_EP_DST_ONLY))
+		v = NULL;
 	if (!v) {
 		struct segd_mac_key k = {};
 
@@ -106,7 +108,7 @@ static __always_inline void src_lookup(__u32 slot, const struct segd_pkt *p,
 	}
 	if (!v)
 		v = prefix_lookup(slot, p, p->saddr);
-	if (v)
+	if (v && !(v->flags & SEGD_EP_DST_ONLY))
 		*ep = *v;
 	else
 		ep_world(ep);
@@ -135,12 +137,22 @@ static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
 		 (a[3] ^ b[3]) | (a[4] ^ b[4]) | (a[5] ^ b[5]));
 }
 
-/* Step 8: traffic the gateway's own link must carry whatever the policy. */
-static __always_inline int is_local_control(const struct segd_pkt *p)
+/*
+ * Step 8: control traffic of the gateway's own links, whatever the policy.
+ * DHCP and DHCPv6 only to the gateway itself (dst is `gateway`: one of its
+ * addresses, broadcast, multicast or link-local), so a relay or a rogue
+ * server behind the gateway is judged by policy. ND (RFC 4861) only with
+ * hop limit 255 and MLD (RFC 2710, 3810) only with hop limit 1: with any
+ * other value a receiver discards them, so they are not what they claim.
+ */
+static __always_inline int is_local_control(const struct segd_pkt *p,
+					    const struct segd_endpoint *dst)
 {
 	__u16 sport = bpf_ntohs(p->sport), dport = bpf_ntohs(p->dport);
 
 	if (p->l4proto == IPPROTO_UDP) {
+		if (dst->id != SEGD_ID_GATEWAY)
+			return 0;
 		if (p->family == 4)
 			return (sport == 68 && dport == 67) ||
 			       (sport == 67 && dport == 68);
@@ -152,13 +164,14 @@ static __always_inline int is_local_control(const struct segd_pkt *p)
 		case 130: /* MLD query */
 		case 131: /* MLDv1 report */
 		case 132: /* MLDv1 done */
+		case 143: /* MLDv2 report */
+			return p->hop_limit == 1;
 		case 133: /* router solicitation */
 		case 134: /* router advertisement */
 		case 135: /* neighbor solicitation */
 		case 136: /* neighbor advertisement */
 		case 137: /* redirect */
-		case 143: /* MLDv2 report */
-			return 1;
+			return p->hop_limit == 255;
 		}
 	}
 	return 0;

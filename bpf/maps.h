@@ -77,4 +77,32 @@ struct {
 	__type(value, struct segd_name);
 } segd_names_v1 SEC(".maps");
 
+/* Drop events, their rate limit and their loss counters (events.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SEGD_EVENTS_RB_SIZE);
+} segd_events_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SEGD_MAX_EVLIMIT);
+	__type(key, struct segd_evlimit_key);
+	__type(value, struct segd_evlimit_value);
+} segd_evlimit_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_evstats);
+} segd_evstats_v1 SEC(".maps");
+
+/* Which files the live generation came from; userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_meta);
+} segd_meta_v1 SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

@@ -77,7 +77,9 @@ struct segd_pkt {
 	__u8 nonfirst_frag;	/* 1: a fragment with offset != 0, no L4 header */
 	__u8 tcp_flags;		/* byte 13 of the TCP header */
 	__u8 icmp_type;		/* ICMP / ICMPv6 type */
-	__u8 pad[3];
+	__u8 hop_limit;		/* IPv4 TTL, IPv6 hop limit */
+	__u8 tos;		/* IPv4 TOS, IPv6 traffic class */
+	__u8 l3_off;		/* offset of the IP header in the frame */
 	__u32 l4_room;		/* bytes the IP length fields leave for L4 */
 	__be16 sport;
 	__be16 dport;
@@ -125,16 +127,18 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 	if (proto_is_vlan(proto))
 		return -SEGD_REASON_MALFORMED;
 	nh->pos = vh;
+	p->l3_off = sizeof(*eth) + i * sizeof(*vh);
 	return proto;
 }
 
 /*
- * IPv4: 20 bytes, version 4, IHL >= 5, options inside the frame, total
- * length >= header length. Options are skipped, not judged. Returns the
- * IP protocol.
+ * IPv4: 20 bytes, version 4, IHL >= 5, options inside the frame, header
+ * length <= total length <= l3_len, the bytes of the frame from the IP
+ * header on, all buffers included (xdp.frags: data_end only bounds the
+ * first). Options are skipped, not judged. Returns the IP protocol.
  */
 static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
-				      struct segd_pkt *p)
+				      struct segd_pkt *p, __u32 l3_len)
 {
 	struct iphdr *iph = nh->pos;
 	__u32 hlen, tot;
@@ -150,10 +154,12 @@ static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
 	if (nh->pos + hlen > data_end)
 		return -SEGD_REASON_MALFORMED;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < hlen)
+	if (tot < hlen || tot > l3_len)
 		return -SEGD_REASON_MALFORMED;
 
 	p->family = 4;
+	p->hop_limit = iph->ttl;
+	p->tos = iph->tos;
 	p->saddr[0] = iph->saddr;
 	p->daddr[0] = iph->daddr;
 	p->l4_room = tot - hlen;
@@ -236,13 +242,14 @@ static __always_inline int parse_ipv6_ext(struct hdr_cursor *nh,
 }
 
 /*
- * IPv6: 40 bytes, version 6, then at most SEGD_MAX_EXT_HDRS extension
- * headers (Hop-by-Hop, Destination Options, Routing, Fragment, AH). Returns
- * the upper-layer protocol, or the fragment's protocol for a non-first
- * fragment (p->nonfirst_frag set).
+ * IPv6: 40 bytes, version 6, 40 + payload length <= l3_len (as for IPv4),
+ * then at most SEGD_MAX_EXT_HDRS extension headers (Hop-by-Hop,
+ * Destination Options, Routing, Fragment, AH). Returns the upper-layer
+ * protocol, or the fragment's protocol for a non-first fragment
+ * (p->nonfirst_frag set).
  */
 static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
-				      struct segd_pkt *p)
+				      struct segd_pkt *p, __u32 l3_len)
 {
 	struct ipv6hdr *ip6h = nh->pos;
 	__u32 room, used = 0;
@@ -255,10 +262,14 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
 		return -SEGD_REASON_MALFORMED;
 
 	p->family = 6;
+	p->hop_limit = ip6h->hop_limit;
+	p->tos = ip6h->priority << 4 | ip6h->flow_lbl[0] >> 4;
 	__builtin_memcpy(p->saddr, &ip6h->saddr, sizeof(p->saddr));
 	__builtin_memcpy(p->daddr, &ip6h->daddr, sizeof(p->daddr));
 	/* payload_len 0: a jumbogram or BIG TCP; the frame bounds remain. */
 	room = bpf_ntohs(ip6h->payload_len);
+	if (room > l3_len - sizeof(*ip6h))
+		return -SEGD_REASON_MALFORMED;	/* longer than the frame */
 	if (!room)
 		room = 0xffffffff;
 	nexthdr = ip6h->nexthdr;

@@ -13,10 +13,13 @@
  * an L4 header must fit inside the IP datagram as its length fields say,
  * not only inside the frame (Ethernet padding cannot stand in for a
  * header), and IPv6 extension headers must fit inside payload_len.
+ * Also beyond comp_explain(), which assumes they pass: the reverse-path
+ * check (it needs the kernel's routes) and the ND / MLD hop limits.
  *
  * XXX: membership by ingress interface + VLAN has no map in segd_abi.h
  *      yet; the innermost VLAN id is parsed (segd_pkt.vid) for it.
- * XXX: drop events to a ring buffer (DESIGN.md step 6) have no ABI yet.
+ * Drops and audit would-drops also go to the ring buffer as events, rate
+ * limited per (source address, destination segment): events.h.
  * XXX: IPv4 BIG TCP (tot_len 0 above 64 KiB) is malformed here; IPv6 BIG
  *      TCP (payload_len 0) is judged on the frame bounds.
  */
@@ -24,6 +27,8 @@
 #include "parsing.h"
 #include "lookup.h"
 #include "stats.h"
+#include "events.h"
+#include "rpf.h"
 
 /*
  * Knob, set through the skeleton before load: opts__sz passed to
@@ -31,6 +36,13 @@
  * or SEGD_CT_OPTS_SZ_NEW (16, 6.12+). See ct.h.
  */
 const volatile __u32 segd_ct_opts_sz = SEGD_CT_OPTS_SZ_OLD;
+
+/*
+ * Knob, set through the skeleton before load: strict reverse-path check
+ * (step 9, rpf.h). 1 by default; `segd --no-rpf` (asymmetric routing)
+ * and the BPF_PROG_TEST_RUN case table, where no route exists, set 0.
+ */
+const volatile __u32 segd_rpf = 1;
 
 #define judge(k, v, r)                                                       \
 	do {                                                                 \
@@ -45,9 +57,11 @@ int segd_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct hdr_cursor nh = { .pos = data };
 	struct segd_counter_key ck = {};
-	struct segd_endpoint src, dst;
+	/* Zeroed: an event for an early drop reads them. */
+	struct segd_endpoint src = {}, dst = {};
 	struct segd_pkt p = {};
-	__u32 slot, cflags;
+	__u64 len;
+	__u32 slot, cflags, l3_len;
 	int proto;
 
 	/* 1. Ethernet and VLAN tags. Until both ends are known the counter
@@ -72,11 +86,13 @@ int segd_xdp(struct xdp_md *ctx)
 		judge(ck, SEGD_VERDICT_DROP, SEGD_REASON_NO_POLICY);
 		goto out;
 	}
-	/* 5. IP header, IPv6 extension headers, fragments. */
+	/* 5. IP header, IPv6 extension headers, fragments. The IP length
+	 * fields are held against the whole frame (all buffers). */
+	l3_len = bpf_xdp_get_buff_len(ctx) - p.l3_off;
 	if (proto == ETH_P_IP)
-		proto = parse_ipv4(&nh, data_end, &p);
+		proto = parse_ipv4(&nh, data_end, &p, l3_len);
 	else
-		proto = parse_ipv6(&nh, data_end, &p);
+		proto = parse_ipv6(&nh, data_end, &p, l3_len);
 	if (proto < 0) {
 		judge(ck, SEGD_VERDICT_DROP, -proto);
 		goto out;
@@ -96,13 +112,20 @@ int segd_xdp(struct xdp_md *ctx)
 	ck.src_seg = src.seg;
 	ck.dst_seg = dst.seg;
 	/* 8. Local control traffic. */
-	if (!p.nonfirst_frag && is_local_control(&p)) {
+	if (!p.nonfirst_frag && is_local_control(&p, &dst)) {
 		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_LOCAL);
 		goto out;
 	}
-	/* 9. Anti-spoof. */
+	/* 9. Anti-spoof: the MAC a device is bound to, then the route back
+	 * to the source. XXX: a VLAN-tagged frame's route back leaves through
+	 * the VLAN device, which XDP on the parent cannot name yet (no
+	 * (ifindex, VID) map): tagged frames skip the route check. */
 	if ((src.flags & SEGD_EP_MAC_BOUND) &&
 	    !mac_eq(src.mac, p.smac)) {
+		judge(ck, SEGD_VERDICT_DROP, SEGD_REASON_SPOOFED);
+		goto out;
+	}
+	if (segd_rpf && !p.vid && !rpf_ok(ctx, &p)) {
 		judge(ck, SEGD_VERDICT_DROP, SEGD_REASON_SPOOFED);
 		goto out;
 	}
@@ -130,7 +153,10 @@ int segd_xdp(struct xdp_md *ctx)
 	/* 14. Default deny. */
 	judge(ck, SEGD_VERDICT_DROP, SEGD_REASON_POLICY);
 out:
-	stats_count(&ck, bpf_xdp_get_buff_len(ctx));
+	len = bpf_xdp_get_buff_len(ctx);
+	stats_count(&ck, len);
+	if (ck.verdict == SEGD_VERDICT_DROP || ck.reason == SEGD_REASON_AUDIT)
+		ev_report(ctx, &ck, &p, &src, &dst, len);
 	return ck.verdict == SEGD_VERDICT_PASS ? XDP_PASS : XDP_DROP;
 }
 

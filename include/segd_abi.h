@@ -31,6 +31,10 @@
 #define SEGD_MAP_POLICY  "segd_policy_v1"
 #define SEGD_MAP_COUNTERS "segd_counters_v1"
 #define SEGD_MAP_NAMES   "segd_names_v1"
+#define SEGD_MAP_META    "segd_meta_v1"	/* generation in force: digest, time */
+#define SEGD_MAP_EVENTS  "segd_events_v1"	/* drop events (docs/telemetry.md) */
+#define SEGD_MAP_EVLIMIT "segd_evlimit_v1"
+#define SEGD_MAP_EVSTATS "segd_evstats_v1"
 
 /* Pinned XDP links: <pin-dir>/link_<ifname> (one bpf_link per interface). */
 #define SEGD_LINK_PIN_PREFIX "link_"
@@ -49,6 +53,13 @@
 #define SEGD_MAX_POLICY     262144
 #define SEGD_MAX_COUNTERS   65536
 #define SEGD_MAX_IDENTITIES 16384
+#define SEGD_EVENTS_RB_SIZE (1u << 20)	/* ring buffer bytes (~9000 events) */
+#define SEGD_MAX_EVLIMIT    65536	/* token buckets, LRU */
+
+/* Event rate limit defaults (per source address and destination segment),
+ * the XDP program's const volatile knobs segd_ev_rate/segd_ev_burst. */
+#define SEGD_EV_RATE_DEFAULT  10	/* events per second, 0 = unlimited */
+#define SEGD_EV_BURST_DEFAULT 20	/* events sent back to back */
 
 /* ------------------------------------------------------------------ */
 /* Identities                                                           */
@@ -92,7 +103,7 @@ enum segd_reason {
 	SEGD_REASON_FRAGMENT = 3,	/* pass: non-first fragment, judged by reassembly */
 	SEGD_REASON_AUDIT = 4,		/* pass: would be dropped, segment in audit mode */
 	SEGD_REASON_POLICY = 5,		/* drop: no rule allows it (default deny) */
-	SEGD_REASON_SPOOFED = 6,	/* drop: source address bound to another MAC */
+	SEGD_REASON_SPOOFED = 6,	/* drop: source bound to another MAC, or no route back via ingress */
 	SEGD_REASON_MALFORMED = 7,	/* drop: truncated or invalid headers */
 	SEGD_REASON_UNKNOWN_ETHERTYPE = 8, /* drop: neither IPv4, IPv6 nor ARP */
 	SEGD_REASON_ISOLATED = 9,	/* drop: host under isolation (future) */
@@ -113,6 +124,12 @@ enum segd_reason {
 #define SEGD_CFG_LOADED (1u << 0)	/* a policy is loaded; else drop all (NO_POLICY) */
 #define SEGD_CFG_AUDIT  (1u << 1)	/* global audit mode: count drops, pass packets */
 
+/* slot, flags and generation stay the first 16 bytes of every future
+ * segd_config_vN: a new segd adopts them from an older pinned config
+ * (mapw_adopt_config) so an upgrade keeps the live slot and the numbering.
+ * When the layout of a slotted map changes, bump segd_config_vN with it:
+ * the old program then keeps its own config (and its slot) until its link
+ * is updated, instead of switching to a slot its old map never got. */
 struct segd_config {
 	__u32 slot;		/* active generation slot, 0 or 1 */
 	__u32 flags;		/* SEGD_CFG_* */
@@ -131,6 +148,10 @@ _Static_assert(sizeof(struct segd_config) == 16, "segd_config layout");
  */
 #define SEGD_EP_MAC_BOUND (1u << 0)	/* anti-spoof: source MAC must equal mac */
 #define SEGD_EP_AUDIT     (1u << 1)	/* segment in audit mode */
+/* A destination-only entry (the built-in broadcast, multicast and
+ * link-local entries of `gateway`): a source lookup that finds it goes on
+ * as if it were absent (host entry: next, MAC; prefix: world). */
+#define SEGD_EP_DST_ONLY  (1u << 2)
 
 struct segd_endpoint {
 	__u32 id;
@@ -263,5 +284,107 @@ struct segd_name {
 	__u64 generation;		/* generation that last wrote it */
 };
 _Static_assert(sizeof(struct segd_name) == 64, "segd_name layout");
+
+/* ------------------------------------------------------------------ */
+/* segd_meta_v1: BPF_MAP_TYPE_ARRAY, 1 entry, key __u32 0.              */
+/* ------------------------------------------------------------------ */
+/*
+ * Which policy a generation is: written by userspace right after each
+ * switch of segd_config_v1, so that readers of the pins (segctl status
+ * while segd is down) can say which files are in force. Not read by the
+ * XDP program. When generation differs from segd_config_v1's, segd died
+ * between the switch and this write: the digest is then unknown.
+ */
+struct segd_meta {
+	__u64 generation;	/* the generation this record describes */
+	__u64 applied_ns;	/* CLOCK_REALTIME of the switch, ns */
+	char digest[72];	/* hex SHA-256 of the segment files, NUL-terminated */
+};
+_Static_assert(sizeof(struct segd_meta) == 88, "segd_meta layout");
+
+/* ------------------------------------------------------------------ */
+/* Drop events (docs/telemetry.md).                                     */
+/* ------------------------------------------------------------------ */
+/*
+ * segd_events_v1: BPF_MAP_TYPE_RINGBUF, SEGD_EVENTS_RB_SIZE bytes. One
+ * struct segd_event per dropped frame (verdict drop) and per audit
+ * would-drop (verdict pass, reason audit, SEGD_EVF_AUDIT), unless the
+ * token bucket of (source address, destination segment) is empty: then the
+ * frame is counted in that bucket's `suppressed` and in
+ * segd_evstats_v1.suppressed, and the next event of the pair carries the
+ * count. A failed ring buffer reserve counts in segd_evstats_v1.lost.
+ * So, for every drop and audit: delivered + suppressed + lost = frames.
+ *
+ * ts_ns is bpf_ktime_get_ns() (CLOCK_MONOTONIC); userspace converts it to
+ * wall clock. Addresses and MACs network order, the rest host order.
+ * family 0: the frame was not parsed as IP (malformed, unknown ethertype);
+ * addresses, ports and identities are then 0. For ICMP/ICMPv6, sport and
+ * dport are 0 and icmp_type holds the type. Fields not yet known when the
+ * frame was dropped (e.g. ports of a malformed packet) are 0.
+ * generation: segd_config_v1.generation when the event was made.
+ */
+#define SEGD_EVF_AUDIT (1u << 0)	/* would-drop in audit mode, passed */
+
+struct segd_event {
+	__u64 ts_ns;
+	__u64 generation;
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u32 ifindex;		/* ingress interface */
+	__u32 src_id;		/* identity (segment or device), 0 unknown */
+	__u32 dst_id;
+	__u32 src_seg;		/* segment of that identity */
+	__u32 dst_seg;
+	__u32 suppressed;	/* events of this pair suppressed before this one */
+	__u32 pkt_len;		/* frame bytes, all buffers */
+	__u16 vlan;		/* innermost VLAN id, 0 untagged */
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 family;		/* 4, 6, or 0 (not IP) */
+	__u8 l4proto;		/* IPPROTO_* */
+	__u8 verdict;		/* enum segd_verdict */
+	__u8 reason;		/* enum segd_reason */
+	__u8 flags;		/* SEGD_EVF_* */
+	__u8 icmp_type;
+	__u8 pad[4];		/* always 0 */
+};
+_Static_assert(sizeof(struct segd_event) == 104, "segd_event layout");
+
+/*
+ * segd_evlimit_v1: BPF_MAP_TYPE_LRU_HASH, SEGD_MAX_EVLIMIT buckets. A
+ * GCRA token bucket per (source address, destination segment): tat is the
+ * "theoretical arrival time" in ktime ns; an event is sent while
+ * tat - now <= (burst - 1) * 1e9 / rate. suppressed is added atomically
+ * and taken (subtracted) by the CPU that sends the next event. XXX: an
+ * evicted bucket takes its untold suppressed count with it; the total in
+ * segd_evstats_v1 stays exact.
+ */
+struct segd_evlimit_key {
+	__u32 dst_seg;
+	__u8 family;		/* 0, 4 or 6 */
+	__u8 pad[3];		/* always 0 */
+	__u8 saddr[16];		/* network order, IPv4 in the first 4 bytes */
+};
+_Static_assert(sizeof(struct segd_evlimit_key) == 24, "segd_evlimit_key layout");
+
+struct segd_evlimit_value {
+	__u64 tat;		/* ktime ns */
+	__u64 suppressed;	/* not yet carried by an event */
+};
+_Static_assert(sizeof(struct segd_evlimit_value) == 16, "segd_evlimit_value layout");
+
+/*
+ * segd_evstats_v1: BPF_MAP_TYPE_PERCPU_ARRAY, 1 entry, key 0. Userspace
+ * sums the CPUs. sent: events committed to the ring buffer; suppressed:
+ * frames the token buckets held back; lost: ring buffer full.
+ */
+struct segd_evstats {
+	__u64 sent;
+	__u64 suppressed;
+	__u64 lost;
+};
+_Static_assert(sizeof(struct segd_evstats) == 24, "segd_evstats layout");
 
 #endif /* SEGD_ABI_H */

@@ -9,6 +9,8 @@
 #                             hospital with the same PREFIX is removed first)
 #   topo_down PREFIX          remove it: processes in its namespaces, the
 #                             namespaces (and with them every link)
+#   topo_relink PREFIX HOST   delete HOST's veth pair and build it again
+#                             (same names, addresses, routes; new ifindex)
 #   topo_exec PREFIX HOST cmd...   run cmd inside HOST's namespace (HOST may
 #                             be "gw"); the mount namespace is the caller's,
 #                             so /sys/fs/bpf and /run are the host's
@@ -31,7 +33,7 @@
 #   topo_segd_start PREFIX BUILD SEGDIR LOGFILE [extra segd args]
 #                             start segd in the gateway netns, in the
 #                             background; sets TOPO_SEGD_PID
-#   topo_segd_wait PREFIX PID [SECONDS]   wait for its control socket
+#   topo_segd_wait PREFIX PID [SECONDS]   wait until it serves its socket
 #   topo_segctl PREFIX BUILD args...      segctl with this run's pin/run dirs
 #                                         (in the gateway netns, under timeout)
 #   topo_segd_stop PID        SIGTERM, then SIGKILL after 5 s
@@ -138,8 +140,76 @@ topo_sysctl() { # PREFIX HOST key=value...
 	done
 }
 
+# One host's veth pair: "HOST" in the gateway, "eth0" in the host's
+# namespace (which must exist), with its MAC, offloads, addresses, routes
+# and the gateway's proxy ARP/ND settings for it.
+topo_veth() { # PREFIX HOST
+	local p=$1 h=$2 gw ip4 ip6 gw4 gw6
+	gw=$(topo_ns "$p" gw)
+	# The pair is born inside the namespaces: nothing in the caller's.
+	ip -n "$gw" link add "$h" type veth peer name eth0 \
+		netns "$(topo_ns "$p" "$h")" || return 1
+	topo_exec "$p" "$h" ip link set eth0 address "$(topo_mac "$h")"
+	# XDP must see the frames a real NIC would hand it: MTU-sized
+	# (no TSO/GSO super-frames) and with VLAN tags left in the data
+	# (no rx/tx VLAN offload moving them into metadata).
+	topo_exec "$p" "$h" ethtool -K eth0 tso off gso off \
+		rxvlan off txvlan off >/dev/null 2>&1
+	topo_exec "$p" gw ethtool -K "$h" gro off \
+		rxvlan off txvlan off >/dev/null 2>&1
+	topo_exec "$p" "$h" ip link set eth0 up
+	topo_exec "$p" gw ip link set "$h" up
+
+	ip4=${TOPO_IP4[$h]} gw4=$(topo_gw4 "$h")
+	topo_exec "$p" "$h" ip addr add "$ip4" dev eth0
+	topo_exec "$p" "$h" ip route add default via "$gw4" dev eth0
+	topo_exec "$p" gw ip addr add "$gw4/32" dev "$h"
+	topo_exec "$p" gw ip route add "${ip4%/*}/32" dev "$h"
+	# proxy_delay 0: answer proxied ARP/ND at once, not after up
+	# to 0.8 s (which would eat a probe's 1 s connect timeout).
+	topo_sysctl "$p" gw "net.ipv4.conf.$h.proxy_arp=1" \
+		"net.ipv4.neigh.$h.proxy_delay=0" \
+		"net.ipv6.neigh.$h.proxy_delay=0" \
+		"net.ipv4.conf.$h.send_redirects=0" \
+		"net.ipv6.conf.$h.accept_ra=0" || return 1
+
+	ip6=${TOPO_IP6[$h]:-}
+	if [ -n "$ip6" ]; then
+		gw6=$(topo_gw6 "$h")
+		topo_exec "$p" "$h" ip -6 addr add "$ip6" dev eth0 nodad
+		topo_exec "$p" "$h" ip -6 route add default via "$gw6" dev eth0
+		topo_exec "$p" gw ip -6 addr add "$gw6/128" dev "$h" nodad
+		topo_exec "$p" gw ip -6 route add "${ip6%/*}/128" dev "$h"
+		topo_sysctl "$p" gw "net.ipv6.conf.$h.proxy_ndp=1" || return 1
+	fi
+}
+
+# Proxy ND: on HOST's interface, answer for every other host of the same
+# IPv6 prefix (IPv4 does this with proxy_arp and the routes).
+topo_proxy_nd() { # PREFIX HOST
+	local p=$1 h=$2 ip6 o o6
+	ip6=$(topo_ip6 "$h")
+	[ -n "$ip6" ] || return 0
+	for o in "${TOPO_HOSTS[@]}"; do
+		o6=$(topo_ip6 "$o")
+		[ "$o" != "$h" ] && [ -n "$o6" ] || continue
+		[ "${o6%:*}" = "${ip6%:*}" ] || continue
+		topo_exec "$p" gw ip -6 neigh add proxy "$o6" dev "$h"
+	done
+}
+
+# Deletes HOST's veth pair and builds it again with the same names,
+# addresses and routes (the gateway's interface comes back with a new
+# ifindex, as after a driver reload or an operator's `ip link del`).
+topo_relink() { # PREFIX HOST
+	local p=${1:?topo_relink PREFIX HOST} h=${2:?topo_relink PREFIX HOST}
+	ip -n "$(topo_ns "$p" gw)" link del "$h" || return 1
+	topo_veth "$p" "$h" || return 1
+	topo_proxy_nd "$p" "$h"
+}
+
 topo_up() { # PREFIX
-	local p=${1:?topo_up PREFIX} gw h ip4 ip6 gw4 gw6 o o6
+	local p=${1:?topo_up PREFIX} gw h
 	gw=$(topo_ns "$p" gw)
 	topo_bpffs || return 1
 	if topo_exists "$p"; then
@@ -161,55 +231,11 @@ topo_up() { # PREFIX
 		topo_sysctl "$p" "$h" net.ipv6.conf.default.accept_dad=0 \
 			net.ipv6.conf.default.accept_ra=0 \
 			net.ipv6.conf.all.accept_ra=0 || return 1
-		# The pair is born inside the namespaces: nothing in the caller's.
-		ip -n "$gw" link add "$h" type veth peer name eth0 \
-			netns "$(topo_ns "$p" "$h")" || return 1
-		topo_exec "$p" "$h" ip link set eth0 address "$(topo_mac "$h")"
-		# XDP must see the frames a real NIC would hand it: MTU-sized
-		# (no TSO/GSO super-frames) and with VLAN tags left in the data
-		# (no rx/tx VLAN offload moving them into metadata).
-		topo_exec "$p" "$h" ethtool -K eth0 tso off gso off \
-			rxvlan off txvlan off >/dev/null 2>&1
-		topo_exec "$p" gw ethtool -K "$h" gro off \
-			rxvlan off txvlan off >/dev/null 2>&1
-		topo_exec "$p" "$h" ip link set eth0 up
-		topo_exec "$p" gw ip link set "$h" up
-
-		ip4=${TOPO_IP4[$h]} gw4=$(topo_gw4 "$h")
-		topo_exec "$p" "$h" ip addr add "$ip4" dev eth0
-		topo_exec "$p" "$h" ip route add default via "$gw4" dev eth0
-		topo_exec "$p" gw ip addr add "$gw4/32" dev "$h"
-		topo_exec "$p" gw ip route add "${ip4%/*}/32" dev "$h"
-		# proxy_delay 0: answer proxied ARP/ND at once, not after up
-		# to 0.8 s (which would eat a probe's 1 s connect timeout).
-		topo_sysctl "$p" gw "net.ipv4.conf.$h.proxy_arp=1" \
-			"net.ipv4.neigh.$h.proxy_delay=0" \
-			"net.ipv6.neigh.$h.proxy_delay=0" \
-			"net.ipv4.conf.$h.send_redirects=0" \
-			"net.ipv6.conf.$h.accept_ra=0" || return 1
-
-		ip6=${TOPO_IP6[$h]:-}
-		if [ -n "$ip6" ]; then
-			gw6=$(topo_gw6 "$h")
-			topo_exec "$p" "$h" ip -6 addr add "$ip6" dev eth0 nodad
-			topo_exec "$p" "$h" ip -6 route add default via "$gw6" dev eth0
-			topo_exec "$p" gw ip -6 addr add "$gw6/128" dev "$h" nodad
-			topo_exec "$p" gw ip -6 route add "${ip6%/*}/128" dev "$h"
-			topo_sysctl "$p" gw "net.ipv6.conf.$h.proxy_ndp=1" || return 1
-		fi
+		topo_veth "$p" "$h" || return 1
 	done
 
-	# Proxy ND: on each host's interface, answer for every other host of
-	# the same IPv6 prefix (IPv4 does this with proxy_arp and the routes).
 	for h in "${TOPO_HOSTS[@]}"; do
-		ip6=$(topo_ip6 "$h")
-		[ -n "$ip6" ] || continue
-		for o in "${TOPO_HOSTS[@]}"; do
-			o6=$(topo_ip6 "$o")
-			[ "$o" != "$h" ] && [ -n "$o6" ] || continue
-			[ "${o6%:*}" = "${ip6%:*}" ] || continue
-			topo_exec "$p" gw ip -6 neigh add proxy "$o6" dev "$h"
-		done
+		topo_proxy_nd "$p" "$h"
 	done
 	topo_log "hospital $p is up ($(topo_ifaces))"
 }
@@ -263,13 +289,19 @@ topo_segctl() { # PREFIX BUILD args...
 		--nft-table "$(topo_nft_table "$p")" "$@"
 }
 
-# Waits until segd answers on its socket. Fails early if segd exits.
+# Waits until this segd (PID) serves its socket. Fails early if it exits.
 topo_segd_wait() { # PREFIX PID [SECONDS]
 	local p=$1 pid=$2 secs=${3:-15} sock i
 	sock="$(topo_run_dir "$p")/segd.sock"
 	for ((i = 0; i < secs * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
-		[ -S "$sock" ] && return 0
+		# A socket file alone may be a killed segd's. This segd writes
+		# its pid, then removes a stale socket, and creates its own
+		# only once it enforces: the pid first, then the socket.
+		if [ "$(cat "$(topo_run_dir "$p")/segd.pid" 2>/dev/null)" = "$pid" ] &&
+			[ -S "$sock" ]; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1

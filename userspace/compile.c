@@ -460,6 +460,56 @@ static int cmp_mac(const void *a, const void *b)
 		      ((const struct comp_mac *)b)->mac, 6);
 }
 
+/*
+ * Destinations always delivered to the gateway itself, never forwarded
+ * (docs/datapath.md step 7): limited broadcast, IPv4 and IPv6 multicast,
+ * IPv6 link-local. Entries of `gateway`, destination-only.
+ */
+static const struct {
+	int family;
+	uint8_t addr[16];
+	int plen;
+} builtin_gw[] = {
+	{ AF_INET, { 255, 255, 255, 255 }, 32 },
+	{ AF_INET, { 224 }, 4 },
+	{ AF_INET6, { 0xff }, 8 },
+	{ AF_INET6, { 0xfe, 0x80 }, 10 },
+};
+
+/* An entry with this key (address and length) is already in E. */
+static bool has_key(const struct entries *E, int family, const uint8_t *addr,
+		    int plen)
+{
+	size_t i;
+
+	if (family == AF_INET && plen == 32) {
+		const struct comp_host4 *h = E->host4.v;
+
+		for (i = 0; i < E->host4.n; i++)
+			if (!memcmp(h[i].addr, addr, 4))
+				return true;
+	} else if (family == AF_INET) {
+		const struct comp_lpm4 *l = E->lpm4.v;
+
+		for (i = 0; i < E->lpm4.n; i++)
+			if (l[i].plen == plen && !memcmp(l[i].addr, addr, 4))
+				return true;
+	} else if (plen == 128) {
+		const struct comp_host6 *h = E->host6.v;
+
+		for (i = 0; i < E->host6.n; i++)
+			if (!memcmp(h[i].addr, addr, 16))
+				return true;
+	} else {
+		const struct comp_lpm6 *l = E->lpm6.v;
+
+		for (i = 0; i < E->lpm6.n; i++)
+			if (l[i].plen == plen && !memcmp(l[i].addr, addr, 16))
+				return true;
+	}
+	return false;
+}
+
 static int build_entries(struct comp_policy *p, const struct id_ctx *c,
 			 const struct comp_gw_addr *gw, size_t n_gw,
 			 char *err, size_t errlen)
@@ -525,6 +575,17 @@ static int build_entries(struct comp_policy *p, const struct id_ctx *c,
 		}
 		if (push_addr(&E, gw[i].family, gw[i].addr,
 			      gw[i].family == AF_INET ? 32 : 128, &ep))
+			goto fail;
+	}
+	/* Built-ins last: a member or gateway address declared with the same
+	 * key keeps it; more specific members win by longest prefix. */
+	ep = mk_ep(SEGD_ID_GATEWAY, SEGD_ID_GATEWAY, SEGD_EP_DST_ONLY, NULL);
+	for (i = 0; i < sizeof(builtin_gw) / sizeof(builtin_gw[0]); i++) {
+		if (has_key(&E, builtin_gw[i].family, builtin_gw[i].addr,
+			    builtin_gw[i].plen))
+			continue;
+		if (push_addr(&E, builtin_gw[i].family, builtin_gw[i].addr,
+			      builtin_gw[i].plen, &ep))
 			goto fail;
 	}
 
@@ -1073,10 +1134,18 @@ static const struct comp_allow *find_allow(const struct comp_policy *p,
 	return NULL;
 }
 
-static bool is_local(const struct comp_probe *q)
+/*
+ * Step 8 as the XDP program's is_local_control(): DHCP and DHCPv6 only to
+ * the gateway itself. ND and MLD: the probe has no hop limit, so explain
+ * assumes the link-local one (255 for ND, 1 for MLD).
+ */
+static bool is_local(const struct comp_probe *q,
+		     const struct segd_endpoint *dst)
 {
 	uint16_t sp = q->sport, dp = q->dport;
 
+	if (q->proto == IPPROTO_UDP && dst->id != SEGD_ID_GATEWAY)
+		return false;
 	if (q->proto == IPPROTO_UDP && q->family == AF_INET) {
 		if ((dp == 67 && (sp == 68 || !sp)) ||
 		    (dp == 68 && (sp == 67 || !sp)))
@@ -1121,12 +1190,16 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 	if (!p || !q || (q->family != AF_INET && q->family != AF_INET6))
 		return;
 
-	/* 7. identities */
+	/* 7. identities; destination-only entries do not name a source */
 	ep = find_host(p, q->family, q->src);
+	if (ep && (ep->flags & SEGD_EP_DST_ONLY))
+		ep = NULL;
 	if (!ep && q->has_src_mac)
 		ep = find_mac(p, q->src_mac);
 	if (!ep)
 		ep = find_lpm(p, q->family, q->src);
+	if (ep && (ep->flags & SEGD_EP_DST_ONLY))
+		ep = NULL;
 	out->src = ep ? *ep : mk_ep(SEGD_ID_WORLD, SEGD_ID_WORLD, 0, NULL);
 	ep = find_host(p, q->family, q->dst);
 	if (!ep)
@@ -1134,12 +1207,14 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 	out->dst = ep ? *ep : mk_ep(SEGD_ID_WORLD, SEGD_ID_WORLD, 0, NULL);
 
 	/* 8. local control traffic */
-	if (is_local(q)) {
+	if (is_local(q, &out->dst)) {
 		out->verdict = SEGD_VERDICT_PASS;
 		out->reason = SEGD_REASON_LOCAL;
 		return;
 	}
-	/* 9. anti-spoof: without a MAC, assume the bound one */
+	/* 9. anti-spoof: without a MAC, assume the bound one. Routes are
+	 * not known here: explain assumes the frame arrived on the interface
+	 * its source routes through (the reverse-path check passes). */
 	if ((out->src.flags & SEGD_EP_MAC_BOUND) && q->has_src_mac &&
 	    memcmp(out->src.mac, q->src_mac, 6)) {
 		out->verdict = SEGD_VERDICT_DROP;

@@ -114,8 +114,11 @@ struct comp_verdict {
 /*
  * comp_explain - the verdict the data path gives a new flow's first packet
  * (no conntrack state: replies are the kernel's to know). Mirrors the XDP
- * program's order: local control traffic, identity resolution, anti-spoof,
- * policy with wildcards, audit.
+ * program's order: identity resolution, local control traffic, anti-spoof,
+ * policy with wildcards, audit. It knows no routes and no hop limits: it
+ * assumes the frame arrived on the interface its source routes through
+ * (the reverse-path check passes) and that ND and MLD carry their
+ * link-local hop limits (255 and 1).
  */
 void comp_explain(const struct comp_policy *p, const struct comp_probe *probe,
 		  struct comp_verdict *out);

@@ -385,9 +385,22 @@ static void vdiag(struct parser *P, enum cfg_severity sev,
 		D->n_errors++;
 	else
 		D->n_warnings++;
-	if (D->n >= CFG_MAX_DIAGS)
-		return;
-	e = &D->v[D->n++];
+	if (D->n >= CFG_MAX_DIAGS) {
+		size_t i;
+
+		/* Full: an error takes the place of a stored warning, so
+		 * the errors that refuse a policy are never the ones hidden
+		 * behind a screenful of warnings. */
+		if (sev != CFG_ERROR)
+			return;
+		for (i = D->n; i > 0 && D->v[i - 1].severity == CFG_ERROR; i--)
+			;
+		if (!i)
+			return;
+		e = &D->v[i - 1];
+	} else {
+		e = &D->v[D->n++];
+	}
 	e->severity = sev;
 	snprintf(e->file, sizeof(e->file), "%s",
 		 pos && pos->file ? pos->file : "");
@@ -604,6 +617,17 @@ static bool parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
 	return false;
 }
 
+/* ::ffff:a.b.c.d: the data path sees such hosts' packets as IPv4, so an
+ * IPv4-mapped member would never match and could hide a conflict with the
+ * same address written as IPv4 in another segment. */
+static bool is_v4mapped(uint8_t family, const uint8_t *addr)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					 0xff, 0xff };
+
+	return family == AF_INET6 && !memcmp(addr, pfx, sizeof(pfx));
+}
+
 static void format_prefix(int family, const uint8_t *addr, int plen,
 			  char *buf, size_t len)
 {
@@ -694,6 +718,16 @@ static bool parse_cidr(struct parser *P, const struct pdoc *d,
 		       quote_str(s, &b), fix);
 		return false;
 	}
+	if (is_v4mapped(family, addr) && plen >= 96) {
+		err_at(P, d, jp,
+		       "cidr: %s is an IPv4-mapped IPv6 prefix; write it as IPv4 (packets of such hosts are IPv4)",
+		       quote_str(s, &b));
+		return false;
+	}
+	if (plen == 0)
+		warn_at(P, d, jp,
+			"cidr: %s makes every %s address no other segment declares a member of this segment; the built-in \"world\" then matches none (name \"world\" in rules instead)",
+			quote_str(s, &b), family == AF_INET ? "IPv4" : "IPv6");
 	out->family = family;
 	memcpy(out->addr, addr, 16);
 	out->plen = (uint8_t)plen;
@@ -713,8 +747,14 @@ static bool parse_host(struct parser *P, const struct pdoc *d,
 	uint8_t fam;
 	struct vbuf b;
 
-	if (parse_addr(s, &fam, addr) && fam == family)
-		return true;
+	if (parse_addr(s, &fam, addr) && fam == family) {
+		if (!is_v4mapped(fam, addr))
+			return true;
+		err_at(P, d, jp,
+		       "%s: %s is an IPv4-mapped IPv6 address; write it as IPv4 under \"ipv4\" (packets of such hosts are IPv4)",
+		       key, quote_str(s, &b));
+		return false;
+	}
 	if (strchr(s, '/'))
 		err_at(P, d, jp, "%s: %s is not %s address (%s)", key,
 		       quote_str(s, &b), what, prefix_hint);

@@ -597,7 +597,7 @@ int ctl_explain_text(const json_t *res, char *buf, size_t len)
 			 ctl_jstr(from, "address"), ctl_jstr(from, "bound_mac"));
 	else if (!strcmp(reason, "local"))
 		snprintf(detail, sizeof(detail),
-			 ": local control traffic (DHCP, DHCPv6, ICMPv6 ND/MLD) always passes");
+			 ": control traffic of the gateway's links (DHCP or DHCPv6 to the gateway, ICMPv6 ND/MLD, hop limit assumed link-local) always passes");
 	else if (!strcmp(reason, "reply"))
 		snprintf(detail, sizeof(detail),
 			 ": reply to a request the policy allows");

@@ -147,6 +147,7 @@ struct ctl_conn {
 	int fd;
 	char *buf;
 	size_t len;
+	uint64_t last_ms;	/* CLOCK_MONOTONIC of the last activity */
 };
 
 /* Handles one request line; returns the response (ownership passes). */

@@ -23,17 +23,27 @@ bool jo_json(void)
 	return jo_is_json;
 }
 
-void jo_emit(json_t *obj)
+void jo_emit_record(json_t *obj)
 {
 	if (!obj) {
 		/* Only an allocation failure gets here. */
-		fputs("{\"error\":\"out of memory\"}\n", stdout);
+		fputs("{\"ok\":false,\"error\":\"out of memory\"}\n", stdout);
 		return;
 	}
 	json_dumpf(obj, stdout, JSON_COMPACT);
 	fputc('\n', stdout);
 	fflush(stdout);
 	json_decref(obj);
+}
+
+/* Every document segctl prints says "ok": false when it carries an
+ * error, true otherwise, unless the command set it itself. */
+void jo_emit(json_t *obj)
+{
+	if (json_is_object(obj) && !json_object_get(obj, "ok"))
+		json_object_set_new(obj, "ok",
+				    json_boolean(!json_object_get(obj, "error")));
+	jo_emit_record(obj);
 }
 
 static void jo_verror(json_t *extra, const char *fmt, va_list ap)

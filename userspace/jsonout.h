@@ -16,7 +16,11 @@
 void jo_init(const char *prog, bool json);
 bool jo_json(void);
 
-/* jo_emit - print @obj as one line on stdout and release it. */
+/* One record of a stream (an event line): printed as it is, no "ok". */
+void jo_emit_record(json_t *obj);
+
+/* jo_emit - print @obj as one line on stdout and release it; adds
+ * "ok" (false when it has an "error") unless @obj has one. */
 void jo_emit(json_t *obj);
 
 /* jo_error - report an error: {"error": MSG} or "PROG: error: MSG". */

@@ -2,6 +2,7 @@
 /*
  * loader.c - open, adopt, load, attach and pin (see loader.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,11 +29,16 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
+#define LDR_MAX_STALE 32
+
 struct ldr {
 	char pin_dir[PATH_MAX];
 	enum ldr_xdp_mode mode;
 	struct segd_bpf *skel;
 	uint32_t prog_id;
+	char *stale[LDR_MAX_STALE];	/* pinned segd_* maps of another build */
+	size_t n_stale;
+	size_t n_created;	/* maps not pinned before this load */
 };
 
 static void ldr_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -148,6 +154,23 @@ static int ldr_check_pinned_map(struct bpf_map *m, const char *path,
 			   strerror(errno));
 		goto out;
 	}
+	if (info.type == bpf_map__type(m) &&
+	    info.key_size == bpf_map__key_size(m) &&
+	    info.value_size == bpf_map__value_size(m) &&
+	    info.map_flags == bpf_map__map_flags(m) &&
+	    info.max_entries != bpf_map__max_entries(m)) {
+		/* Only the size differs: a map cannot be resized, and
+		 * replacing it would drop the live policy and the counters.
+		 * Keep the pinned one, loudly. */
+		pr_warn("pinned map %s has %u entries, this start asks for %u: keeping the pinned map and its %u entries (a new size takes effect after `segctl teardown --yes`)",
+			path, info.max_entries, bpf_map__max_entries(m),
+			info.max_entries);
+		ret = bpf_map__set_max_entries(m, info.max_entries);
+		if (ret)
+			ldr_seterr(err, errlen, "adopting \"%s\": %s", path,
+				   strerror(-ret));
+		goto out;
+	}
 	if (info.type != bpf_map__type(m) ||
 	    info.key_size != bpf_map__key_size(m) ||
 	    info.value_size != bpf_map__value_size(m) ||
@@ -167,7 +190,76 @@ out:
 	return ret;
 }
 
+static uint32_t ldr_ev_rate = SEGD_EV_RATE_DEFAULT;
+static uint32_t ldr_ev_burst = SEGD_EV_BURST_DEFAULT;
+
+static bool ldr_rpf = true;
+
+void ldr_set_rpf(bool on)
+{
+	ldr_rpf = on;
+}
+
+void ldr_set_event_limits(uint32_t rate, uint32_t burst)
+{
+	ldr_ev_rate = rate;
+	ldr_ev_burst = burst;
+}
+
+/*
+ * Pinned maps named segd_* that this build's object does not define: the
+ * maps of an older (or newer) layout, whose name suffix differs. They are
+ * not migrated; they are logged here and unpinned once the new program
+ * runs everywhere (ldr_remove_stale_pins).
+ */
+static void ldr_find_stale(struct ldr *l)
+{
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(l->pin_dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "segd_", 5))
+			continue;
+		if (bpf_object__find_map_by_name(l->skel->obj, de->d_name))
+			continue;
+		if (l->n_stale == LDR_MAX_STALE)
+			break;
+		l->stale[l->n_stale] = strdup(de->d_name);
+		if (!l->stale[l->n_stale])
+			break;
+		pr_warn("pinned map %s/%s is not part of this build (its layout changed or it was removed): its contents are not migrated; it is unpinned once the new program runs on every interface",
+			l->pin_dir, de->d_name);
+		l->n_stale++;
+	}
+	closedir(d);
+}
+
+int ldr_remove_stale_pins(struct ldr *l)
+{
+	char path[PATH_MAX];
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < l->n_stale; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", l->pin_dir,
+			     l->stale[i]) >= (int)sizeof(path))
+			continue;
+		if (unlink(path)) {
+			pr_warn("cannot unpin %s: %s (`segctl teardown --yes` leaves it too; remove it by hand)",
+				path, strerror(errno));
+			continue;
+		}
+		pr_info("unpinned %s, a map of another build", path);
+		n++;
+	}
+	return n;
+}
+
 struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
+			  const struct ldr_cap *caps, size_t n_caps,
 			  char *err, size_t errlen)
 {
 	struct bpf_prog_info pinfo;
@@ -201,12 +293,28 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 			   strerror(-ret));
 		goto fail;
 	}
+	/* Event rate limit knobs (telemetry): .rodata, before load. */
+	l->skel->rodata->segd_ev_rate = ldr_ev_rate;
+	l->skel->rodata->segd_ev_burst = ldr_ev_burst;
+	l->skel->rodata->segd_rpf = ldr_rpf;
 	bpf_object__for_each_map(m, l->skel->obj) {
 		char path[PATH_MAX];
 
 		/* .rodata and friends belong to one program instance. */
 		if (bpf_map__is_internal(m))
 			continue;
+		for (size_t i = 0; i < n_caps; i++) {
+			if (!caps[i].max_entries ||
+			    strcmp(caps[i].map, bpf_map__name(m)))
+				continue;
+			ret = bpf_map__set_max_entries(m, caps[i].max_entries);
+			if (ret) {
+				ldr_seterr(err, errlen, "sizing %s to %u entries: %s",
+					   caps[i].map, caps[i].max_entries,
+					   strerror(-ret));
+				goto fail;
+			}
+		}
 		if (snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			     bpf_map__name(m)) >= (int)sizeof(path)) {
 			ret = -ENAMETOOLONG;
@@ -214,6 +322,8 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 				   bpf_map__name(m));
 			goto fail;
 		}
+		if (access(path, F_OK))
+			l->n_created++;
 		ret = ldr_check_pinned_map(m, path, err, errlen);
 		if (ret)
 			goto fail;
@@ -238,6 +348,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 		l->prog_id = pinfo.id;
 	pr_debug("loaded program id %u, maps pinned under %s", l->prog_id,
 		 pin_dir);
+	ldr_find_stale(l);
 	return l;
 fail:
 	ldr_free(l);
@@ -248,6 +359,11 @@ fail:
 struct bpf_object *ldr_object(const struct ldr *l)
 {
 	return l->skel->obj;
+}
+
+size_t ldr_n_created(const struct ldr *l)
+{
+	return l->n_created;
 }
 
 uint32_t ldr_prog_id(const struct ldr *l)
@@ -483,6 +599,8 @@ void ldr_free(struct ldr *l)
 {
 	if (!l)
 		return;
+	while (l->n_stale)
+		free(l->stale[--l->n_stale]);
 	segd_bpf__destroy(l->skel);
 	free(l);
 }

@@ -52,15 +52,53 @@ int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen);
 int ldr_link_pin_path(const char *pin_dir, const char *ifname, char *buf,
 		      size_t len);
 
+/* A map size asked for at start (segd --max-*): max_entries of @map. */
+struct ldr_cap {
+	const char *map;	/* SEGD_MAP_* */
+	uint32_t max_entries;
+};
+
 /*
- * ldr_open_load - open the skeleton, point every map at its pin path under
- * @pin_dir (created if needed), load. Returns a new loader or NULL with
- * errno set and @err filled.
+ * ldr_open_load - open the skeleton, set the max_entries of @caps (@n_caps
+ * entries, may be 0: the build's defaults), point every map at its pin path
+ * under @pin_dir (created if needed), load. A pinned map that differs only
+ * in max_entries is adopted with its pinned size, and a warning says so (a
+ * new size takes effect after `segctl teardown --yes`). Pinned maps named
+ * segd_* that this build does not have (a layout changed: the _vN suffix
+ * moved on) are logged and remembered for ldr_remove_stale_pins(). Returns
+ * a new loader or NULL with errno set and @err filled.
  */
 struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
+			  const struct ldr_cap *caps, size_t n_caps,
 			  char *err, size_t errlen);
 
+/*
+ * ldr_remove_stale_pins - unpin the segd_* maps of another build found by
+ * ldr_open_load. Call once the new program runs on every interface: a
+ * program still holding such a map keeps it alive until it goes. Returns
+ * the number removed.
+ */
+int ldr_remove_stale_pins(struct ldr *l);
+
+/*
+ * ldr_set_event_limits - drop event rate limit for the next ldr_open_load:
+ * events per second per (source address, destination segment), 0 for no
+ * limit, and the burst (docs/telemetry.md).
+ */
+void ldr_set_event_limits(uint32_t rate, uint32_t burst);
+
+/*
+ * ldr_set_rpf - strict reverse-path check (the XDP knob segd_rpf,
+ * docs/datapath.md step 9) for the next ldr_open_load; on by default,
+ * off with `segd --no-rpf`.
+ */
+void ldr_set_rpf(bool on);
+
 struct bpf_object *ldr_object(const struct ldr *l);
+
+/* Maps this load created (none was pinned under its name): all of them on
+ * a first start, those whose layout changed after an upgrade, else 0. */
+size_t ldr_n_created(const struct ldr *l);
 
 /* Id of the loaded program (as in bpftool prog). */
 uint32_t ldr_prog_id(const struct ldr *l);

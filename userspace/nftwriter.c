@@ -375,3 +375,39 @@ int nftw_exists(const char *table)
 		return ret;
 	return found;
 }
+
+static int nftw_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(*(unsigned *)data)++;
+	return MNL_CB_OK;
+}
+
+int nftw_intact(const char *table)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned rules = 0;
+	int ret;
+
+	if (!nftw_valid_name(table))
+		return -EINVAL;
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, NFTW_CHAIN_FORWARD);
+	/* A dump filtered by table and chain: only our rules come back. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+				    NLM_F_DUMP, (uint32_t)time(NULL));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = nftw_talk(nlh, nlh->nlmsg_len, 1, nftw_count_cb, &rules);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	return rules > 0;
+}

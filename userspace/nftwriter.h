@@ -40,4 +40,11 @@ int nftw_delete(const char *table, char *err, size_t errlen);
 /* nftw_exists - 1 if table inet @table exists, 0 if not, negative errno. */
 int nftw_exists(const char *table);
 
+/*
+ * nftw_intact - 1 if table inet @table holds its forward chain with at
+ * least one rule (what keeps conntrack on), 0 if the table, the chain or
+ * the rule is gone, negative errno if the kernel could not be asked.
+ */
+int nftw_intact(const char *table);
+
 #endif /* SEGD_NFTWRITER_H */

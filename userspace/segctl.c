@@ -34,6 +34,7 @@
 #include "log.h"
 #include "mapwriter.h"
 #include "nftwriter.h"
+#include "telcli.h"
 #include "telemetry.h"
 
 #define EXIT_OK 0
@@ -54,7 +55,8 @@ static bool g_nft_table_set;
 static const char *const segd_maps[] = {
 	SEGD_MAP_CONFIG, SEGD_MAP_HOST4, SEGD_MAP_HOST6, SEGD_MAP_LPM4,
 	SEGD_MAP_LPM6, SEGD_MAP_MAC, SEGD_MAP_POLICY, SEGD_MAP_COUNTERS,
-	SEGD_MAP_NAMES,
+	SEGD_MAP_NAMES, SEGD_MAP_EVENTS, SEGD_MAP_EVLIMIT, SEGD_MAP_EVSTATS,
+	SEGD_MAP_META,
 };
 #define N_SEGD_MAPS (sizeof(segd_maps) / sizeof(segd_maps[0]))
 
@@ -69,6 +71,8 @@ static int do_help(int argc, char **argv);
 static int do_check(int argc, char **argv);
 static int do_explain(int argc, char **argv);
 static int do_stats(int argc, char **argv);
+static int do_top(int argc, char **argv);
+static int do_events(int argc, char **argv);
 static int do_status(int argc, char **argv);
 static int do_apply(int argc, char **argv);
 static int do_teardown(int argc, char **argv);
@@ -81,12 +85,18 @@ static const struct cmd cmds[] = {
 	  "          [--icmp-type N] [--src-mac MAC] [--segments DIR]",
 	  "what the loaded policy (or DIR's) does to a new flow" },
 	{ "stats", do_stats, "",
-	  "counters per segment pair, verdict and reason (pinned maps)" },
+	  "counters per segment pair, verdict and reason, with rates since\n"
+	  "      the previous call (pinned maps)" },
+	{ "top", do_top, "[--once] [-n FRAMES] [--interval S] [--file FILE]",
+	  "live table of the busiest dropping pairs and sources" },
+	{ "events", do_events,
+	  "[--follow] [--segment S] [--reason R] [-n N] [--file FILE]",
+	  "recent drop events from segd's events file (--follow: keep reading)" },
 	{ "status", do_status, "",
 	  "what segd enforces; what is pinned when segd is down" },
 	{ "apply", do_apply, "",
 	  "make segd reload its segment files" },
-	{ "teardown", do_teardown, "--yes",
+	{ "teardown", do_teardown, "--yes|-y",
 	  "stop segd and remove enforcement: links, nft table, maps" },
 	{ "help", do_help, "", "this help" },
 };
@@ -140,7 +150,7 @@ static long parse_num(const char *s, long max)
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || *s < '0' || *s > '9')	/* no sign, no blank, no empty */
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -256,7 +266,7 @@ static int do_check(int argc, char **argv)
 	} else {
 		const struct comp_policy *c = pol.comp;
 
-		printf("%s: ok: %zu segments, %zu devices, %zu services, %zu rules, %zu identities, %zu entries (host4 %zu, host6 %zu, lpm4 %zu, lpm6 %zu, macs %zu, allows %zu)%s\n",
+		printf("%s: ok: segments %zu, devices %zu, services %zu, rules %zu, identities %zu, entries %zu (host4 %zu, host6 %zu, lpm4 %zu, lpm6 %zu, macs %zu, allows %zu)%s\n",
 		       argv[1], pol.n_segments, pol.n_devices, pol.n_services,
 		       pol.n_rules, c->n_ids,
 		       c->n_host4 + c->n_host6 + c->n_lpm4 + c->n_lpm6 +
@@ -327,16 +337,26 @@ static int do_explain(int argc, char **argv)
 			proto = optarg;
 			break;
 		case 'p':
+			if (port >= 0)
+				return usage_error("explain: --port given twice%s", "");
 			port = parse_num(optarg, 65535);
-			if (port < 1)
-				return usage_error("--port \"%s\": use 1-65535",
-						   optarg);
+			if (port < 1) {
+				/* a bad value is invalid input (1), like a bad
+				 * address; a bad command line is usage (2) */
+				jo_error("--port \"%s\" is not a port (1-65535)",
+					 optarg);
+				return EXIT_FAIL;
+			}
 			break;
 		case 'T':
+			if (icmp_type >= 0)
+				return usage_error("explain: --icmp-type given twice%s", "");
 			icmp_type = parse_num(optarg, 255);
-			if (icmp_type < 0)
-				return usage_error("--icmp-type \"%s\": use 0-255",
-						   optarg);
+			if (icmp_type < 0) {
+				jo_error("--icmp-type \"%s\" is not an ICMP type (0-255)",
+					 optarg);
+				return EXIT_FAIL;
+			}
 			break;
 		case 'm':
 			mac = optarg;
@@ -427,91 +447,26 @@ out:
 /* stats                                                                */
 /* ------------------------------------------------------------------ */
 
+/* stats, top and events live in telcli.c. */
 static int do_stats(int argc, char **argv)
 {
-	struct tel_counter *v = NULL;
-	struct tel_names names = { 0 };
-	struct segd_config cfg;
-	struct mapw_fds fds;
-	size_t n = 0, i;
-	int ret, rc = EXIT_FAIL;
-	int w_src = 3, w_dst = 3, w_v = 7, w_r = 6;
+	struct tcli_env env = { g_pin_dir, g_run_dir };
 
-	(void)argv;
-	if (argc != 1)
-		return usage_error("stats takes no argument (\"%s\")", argv[1]);
-	ret = mapw_fds_open_pinned(g_pin_dir, &fds);
-	if (ret) {
-		jo_error("no segd maps pinned under \"%s\" (%s): is segd's policy loaded there?",
-			 g_pin_dir, strerror(-ret));
-		return EXIT_FAIL;
-	}
-	ret = mapw_read_config(&fds, &cfg);
-	if (!ret)
-		ret = tel_read_counters(fds.counters, &v, &n);
-	if (ret) {
-		jo_error("reading counters under \"%s\": %s", g_pin_dir,
-			 strerror(-ret));
-		goto out;
-	}
-	if (tel_names_read(fds.names, &names))
-		names.n = 0;	/* label as id:N */
+	return tcli_stats(&env, argc, argv);
+}
 
-	if (jo_json()) {
-		json_t *arr = json_array();
+static int do_top(int argc, char **argv)
+{
+	struct tcli_env env = { g_pin_dir, g_run_dir };
 
-		for (i = 0; arr && i < n; i++) {
-			char s[SEGD_NAME_LEN + 16], d[SEGD_NAME_LEN + 16];
+	return tcli_top(&env, argc, argv);
+}
 
-			json_array_append_new(arr,
-				json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}",
-					  "src_segment",
-					  tel_label(&names, v[i].src_seg, s, sizeof(s)),
-					  "dst_segment",
-					  tel_label(&names, v[i].dst_seg, d, sizeof(d)),
-					  "verdict", tel_verdict_name(v[i].verdict),
-					  "reason", tel_reason_name(v[i].reason),
-					  "packets", (json_int_t)v[i].packets,
-					  "bytes", (json_int_t)v[i].bytes));
-		}
-		jo_emit(json_pack("{s:I, s:o}", "generation",
-				  (json_int_t)cfg.generation, "counters",
-				  arr ? arr : json_array()));
-		rc = EXIT_OK;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		char s[SEGD_NAME_LEN + 16], d[SEGD_NAME_LEN + 16];
-		int l;
+static int do_events(int argc, char **argv)
+{
+	struct tcli_env env = { g_pin_dir, g_run_dir };
 
-		l = (int)strlen(tel_label(&names, v[i].src_seg, s, sizeof(s)));
-		w_src = l > w_src ? l : w_src;
-		l = (int)strlen(tel_label(&names, v[i].dst_seg, d, sizeof(d)));
-		w_dst = l > w_dst ? l : w_dst;
-		l = (int)strlen(tel_reason_name(v[i].reason));
-		w_r = l > w_r ? l : w_r;
-	}
-	printf("generation %llu%s\n", (unsigned long long)cfg.generation,
-	       cfg.flags & SEGD_CFG_LOADED ? "" : " (no policy loaded)");
-	printf("%-*s  %-*s  %-*s  %-*s  %12s  %14s\n", w_src, "SRC", w_dst,
-	       "DST", w_v, "VERDICT", w_r, "REASON", "PACKETS", "BYTES");
-	for (i = 0; i < n; i++) {
-		char s[SEGD_NAME_LEN + 16], d[SEGD_NAME_LEN + 16];
-
-		printf("%-*s  %-*s  %-*s  %-*s  %12llu  %14llu\n", w_src,
-		       tel_label(&names, v[i].src_seg, s, sizeof(s)), w_dst,
-		       tel_label(&names, v[i].dst_seg, d, sizeof(d)), w_v,
-		       tel_verdict_name(v[i].verdict), w_r,
-		       tel_reason_name(v[i].reason),
-		       (unsigned long long)v[i].packets,
-		       (unsigned long long)v[i].bytes);
-	}
-	rc = EXIT_OK;
-out:
-	tel_names_free(&names);
-	free(v);
-	mapw_fds_close(&fds);
-	return rc;
+	return tcli_events(&env, argc, argv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -628,6 +583,38 @@ static int segd_running(const char *run_dir, int *pid)
 	return running;
 }
 
+/*
+ * The pinned record of the generation @cfg has in force (segd_meta_v1):
+ * digest of its files and, in @when, the time of its switch (RFC 3339,
+ * UTC). False when there is none, or when it describes another generation
+ * (segd died between the switch and the record).
+ */
+static bool read_pinned_meta(const struct segd_config *cfg,
+			     struct segd_meta *meta, char *when, size_t len)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	struct tm tm;
+	time_t t;
+	int fd;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", g_pin_dir, SEGD_MAP_META);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	ok = !bpf_map_lookup_elem(fd, &zero, meta) &&
+	     meta->generation == cfg->generation && meta->digest[0];
+	close(fd);
+	if (!ok)
+		return false;
+	meta->digest[sizeof(meta->digest) - 1] = '\0';
+	t = (time_t)(meta->applied_ns / 1000000000ull);
+	gmtime_r(&t, &tm);
+	strftime(when, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return true;
+}
+
 static json_t *pinned_json(const struct pinned *p, struct segd_config *cfg,
 			   bool have_cfg)
 {
@@ -655,10 +642,17 @@ static json_t *pinned_json(const struct pinned *p, struct segd_config *cfg,
 		      "links", links ? links : json_array(),
 		      "maps", maps ? maps : json_array());
 	if (o && have_cfg) {
+		struct segd_meta meta;
+		char when[64];
+
 		json_object_set_new(o, "generation",
 				    json_integer((json_int_t)cfg->generation));
 		json_object_set_new(o, "policy_loaded",
 				    json_boolean(cfg->flags & SEGD_CFG_LOADED));
+		if (read_pinned_meta(cfg, &meta, when, sizeof(when))) {
+			json_object_set_new(o, "digest", json_string(meta.digest));
+			json_object_set_new(o, "loaded_at", json_string(when));
+		}
 	}
 	return o;
 }
@@ -724,6 +718,39 @@ static void print_status(const json_t *r)
 	}
 }
 
+/*
+ * A configured interface without our program is a hole in enforcement:
+ * adds "enforcing" (bool) and "not_attached" (names) to a running segd's
+ * status, and "error" when some are missing. Returns how many.
+ */
+static int mark_detached(json_t *r)
+{
+	json_t *ifs = json_object_get(r, "interfaces"), *e, *names;
+	char msg[1024] = "";
+	size_t i, len = 0;
+	int n = 0;
+
+	names = json_array();
+	json_array_foreach(ifs, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		if (json_is_true(json_object_get(e, "attached")))
+			continue;
+		n++;
+		json_array_append_new(names, json_string(name ?: "?"));
+		if (len < sizeof(msg))
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+						n > 1 ? ", " : "", name ?: "?");
+	}
+	json_object_set_new(r, "enforcing", json_boolean(n == 0));
+	json_object_set_new(r, "not_attached", names ? names : json_array());
+	if (n)
+		json_object_set_new(r, "error",
+			json_sprintf("segd's XDP program is not attached to %d configured interface%s: %s (interface missing, or its program was removed; segd reattaches when it reappears)",
+				     n, n == 1 ? "" : "s", msg));
+	return n;
+}
+
 static int do_status(int argc, char **argv)
 {
 	struct segd_config cfg;
@@ -746,12 +773,16 @@ static int do_status(int argc, char **argv)
 		}
 		json_object_del(resp, "ok");
 		json_object_set_new(resp, "running", json_true());
+		ret = mark_detached(resp);
 		if (jo_json())
 			jo_emit(json_incref(resp));
 		else
 			print_status(resp);
+		if (ret && !jo_json())
+			printf("NOT ENFORCING: %s\n",
+			       json_string_value(json_object_get(resp, "error")));
 		json_decref(resp);
-		return EXIT_OK;
+		return ret ? EXIT_FAIL : EXIT_OK;
 	}
 	if (ret != -ENOENT && ret != -ECONNREFUSED) {
 		jo_error("%s", err);
@@ -813,11 +844,18 @@ static int do_status(int argc, char **argv)
 		if (p.maps[i])
 			printf(" %s", segd_maps[i]);
 	printf("\n");
-	if (have_cfg)
+	if (have_cfg) {
+		struct segd_meta meta;
+		char when[64];
+
 		printf("  policy: generation %llu%s\n",
 		       (unsigned long long)cfg.generation,
 		       cfg.flags & SEGD_CFG_LOADED ? "" :
 		       " (no policy loaded: everything but ARP is dropped)");
+		if (read_pinned_meta(&cfg, &meta, when, sizeof(when)))
+			printf("  files: digest %s, in force since %s\n",
+			       meta.digest, when);
+	}
 	pinned_free(&p);
 	return EXIT_FAIL;
 }

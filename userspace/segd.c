@@ -22,9 +22,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,11 +38,24 @@
 #include "config.h"
 #include "ctl.h"
 #include "loader.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "mapwriter.h"
+#include "nftwatch.h"
 #include "nftwriter.h"
+#include "telsrv.h"
 
 #define SEGD_MAX_IFACES 64
+#define SEGD_WATCH_DELAY_MS 500	/* --watch: quiet time before a reload */
+
+/*
+ * --max-* options: how many entries of each kind ONE policy may hold. The
+ * slotted maps get twice that (old and new generation side by side during
+ * a switch); the names and counters maps are not slotted.
+ */
+enum segd_cap { CAP_HOSTS, CAP_PREFIXES, CAP_MACS, CAP_RULES, CAP_IDS,
+		CAP_COUNTERS, CAP__N };
+#define SEGD_CAP_MAX (1u << 26)
 
 struct segd {
 	/* options */
@@ -51,27 +66,42 @@ struct segd {
 	const char *run_dir;
 	const char *nft_table;
 	enum ldr_xdp_mode mode;
+	struct tsrv_opts tel;	/* --events, --metrics-*: telsrv.h */
+	uint32_t caps[CAP__N];	/* 0: the build's default */
+	bool watch;
+	long watch_ms;
 
 	/* state */
 	int pid_fd;
+	int pin_fd;		/* flock on the pin dir: one segd per pin dir */
 	struct ldr *ldr;
 	struct mapw_fds fds;
 	struct ctl_policy pol;	/* the policy in force, for status/explain */
 	uint64_t generation;
 	time_t loaded_at;
 	int epfd, sigfd, lfd;
+	struct tsrv *tsrv;	/* ring buffer, metrics: in the epoll loop */
+	struct lw *lw;		/* link changes: reattach (linkwatch.h) */
+	struct nftwatch *nw;	/* nft table deleted: recreate (nftwatch.h) */
+	int infd, tfd;		/* --watch: inotify on the segments dir, debounce */
 	struct ctl_conn conns[CTL_MAX_CLIENTS];
 	bool stop;
 };
 
-enum { EV_SIGNAL = 1, EV_LISTEN = 2, EV_CONN = 3 };
+#define EV_TEL 16	/* telsrv's registrations; low 32 bits: its sub-id */
+#define EV_LINK 24	/* linkwatch */
+#define EV_NFT 25	/* nftwatch */
+enum { EV_SIGNAL = 1, EV_LISTEN = 2, EV_CONN = 3, EV_INOTIFY = 4, EV_TIMER = 5 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: segd --segments DIR --interface IF [--interface IF ...]\n"
 		"            [--pin-dir DIR] [--run-dir DIR] [--nft-table NAME]\n"
-		"            [--xdp-mode native|skb] [-v]\n"
+		"            [--xdp-mode native|skb] [--watch [--watch-delay MS]]\n"
+		"            [--no-rpf]\n"
+		"            [--max-hosts N] [--max-prefixes N] [--max-macs N]\n"
+		"            [--max-rules N] [--max-identities N] [--max-counters N] [-v]\n"
 		"\n"
 		"  --segments DIR     segment files (*.json) to enforce\n"
 		"  --interface IF     gateway interface facing a segment (repeat)\n"
@@ -80,11 +110,25 @@ static void usage(FILE *f)
 		"  --nft-table NAME   nftables table inet NAME (default %s)\n"
 		"  --xdp-mode MODE    native (default; refuses interfaces without\n"
 		"                     driver support) or skb (generic)\n"
+		"  --watch            reload when a file of the segments dir changes\n"
+		"  --watch-delay MS   quiet time after the last change (default %d)\n"
+		"  --no-rpf           no reverse-path check of source addresses\n"
+		"                     (asymmetric or multipath routing)\n"
+		"  --max-hosts N      host addresses one policy may hold (IPv4 and\n"
+		"                     IPv6 each; default %u); likewise --max-prefixes\n"
+		"                     (default %u), --max-macs (%u), --max-rules (allow\n"
+		"                     entries, %u), --max-identities (%u), --max-counters\n"
+		"                     (%u). Applied when the maps are created; pinned\n"
+		"                     maps keep their size until a teardown\n"
+		TSRV_USAGE
 		"  -v, --verbose      more logging (-vv: libbpf's too)\n"
 		"\n"
 		"Runs in the foreground and logs to stderr. SIGHUP reloads the\n"
 		"segment files; SIGTERM exits and leaves enforcement in place.\n",
-		SEGD_DEFAULT_PIN_DIR, SEGD_DEFAULT_RUN_DIR, NFTW_DEFAULT_TABLE);
+		SEGD_DEFAULT_PIN_DIR, SEGD_DEFAULT_RUN_DIR, NFTW_DEFAULT_TABLE,
+		SEGD_WATCH_DELAY_MS, SEGD_MAX_HOSTS / 2, SEGD_MAX_PREFIXES / 2,
+		SEGD_MAX_MACS / 2, SEGD_MAX_POLICY / 2, SEGD_MAX_IDENTITIES,
+		SEGD_MAX_COUNTERS);
 }
 
 static void print_diags(const struct cfg_diag *d)
@@ -114,7 +158,8 @@ static int gw_addrs(struct comp_gw_addr **out, size_t *n)
 		return -errno;
 	for (i = ifa; i; i = i->ifa_next)
 		cnt++;
-	v = calloc(cnt ? cnt : 1, sizeof(*v));
+	/* up to two per entry: an IPv4 address and its broadcast */
+	v = calloc(cnt ? 2 * cnt : 1, sizeof(*v));
 	if (!v) {
 		freeifaddrs(ifa);
 		return -ENOMEM;
@@ -129,6 +174,16 @@ static int gw_addrs(struct comp_gw_addr **out, size_t *n)
 			v[cnt].family = AF_INET;
 			memcpy(v[cnt].addr, &sin->sin_addr, 4);
 			cnt++;
+			/* The subnet's broadcast is delivered here too, never
+			 * forwarded (docs/datapath.md step 8). */
+			sin = (void *)i->ifa_broadaddr;
+			if ((i->ifa_flags & IFF_BROADCAST) && sin &&
+			    sin->sin_family == AF_INET &&
+			    sin->sin_addr.s_addr != INADDR_ANY) {
+				v[cnt].family = AF_INET;
+				memcpy(v[cnt].addr, &sin->sin_addr, 4);
+				cnt++;
+			}
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *sin6 = (void *)i->ifa_addr;
 
@@ -173,7 +228,7 @@ static int pid_lock(struct segd *s)
 	int fd, n, ret;
 
 	snprintf(path, sizeof(path), "%s/%s", s->run_dir, SEGD_PID_NAME);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		ret = -errno;
 		pr_err("cannot open pid file \"%s\": %s", path, strerror(errno));
@@ -202,6 +257,58 @@ static int pid_lock(struct segd *s)
 		return ret;
 	}
 	s->pid_fd = fd;
+	return 0;
+}
+
+/*
+ * Take an exclusive flock on the pin directory itself. The run-dir lock
+ * alone let a second segd with another --run-dir but the same --pin-dir
+ * write its policy into the live maps; two writers of one set of maps can
+ * leave the active slot empty. The lock goes with the process.
+ */
+static int pin_lock(struct segd *s)
+{
+	int fd, ret;
+
+	ret = mkdirs(s->pin_dir, 0700);
+	if (ret) {
+		pr_err("cannot create pin dir \"%s\": %s", s->pin_dir,
+			strerror(-ret));
+		return ret;
+	}
+	fd = open(s->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("cannot open pin dir \"%s\": %s", s->pin_dir,
+			strerror(errno));
+		return ret;
+	}
+	{
+		/* The bpffs root is shared with every other BPF user, and
+		 * teardown removes the pin dir: segd wants its own. */
+		struct stat a, b;
+		char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s/..", s->pin_dir);
+		if (!fstat(fd, &a) && !stat(parent, &b) && a.st_dev != b.st_dev) {
+			pr_err("pin dir \"%s\" is the root of a bpffs mount; use a directory of its own below it, e.g. %s",
+				s->pin_dir, SEGD_DEFAULT_PIN_DIR);
+			close(fd);
+			return -EINVAL;
+		}
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = -errno;
+		if (errno == EWOULDBLOCK)
+			pr_err("another segd is already using pin dir \"%s\" (its lock is held); refusing to start",
+				s->pin_dir);
+		else
+			pr_err("cannot lock pin dir \"%s\": %s", s->pin_dir,
+				strerror(errno));
+		close(fd);
+		return ret;
+	}
+	s->pin_fd = fd;
 	return 0;
 }
 
@@ -306,6 +413,8 @@ static int segd_reload(struct segd *s, json_t **resp)
 		*resp = ctl_error_response("out of memory");
 		return -ENOMEM;
 	}
+	lw_check_all(s->lw, "reload");
+	nftwatch_check(s->nw, "reload");
 	ret = segd_compile(s, &s->fds, &pol, diag, err, sizeof(err));
 	if (ret) {
 		pr_warn("reload refused, generation %llu stays in force: %s",
@@ -405,6 +514,9 @@ static json_t *segd_status(struct segd *s)
 		      "prog_id", (json_int_t)ldr_prog_id(s->ldr));
 	if (o)
 		json_object_set_new(o, "netns", json_integer((json_int_t)nsst.st_ino));
+	if (o && tsrv_events_path(s->tsrv))
+		json_object_set_new(o, "events_file",
+				    json_string(tsrv_events_path(s->tsrv)));
 	return o ? o : ctl_error_response("out of memory");
 }
 
@@ -441,6 +553,14 @@ static json_t *segd_handle(const char *line, size_t len, void *ctx)
 		return json_pack("{s:b, s:i}", "ok", 1, "pid", (int)getpid());
 	}
 	return ctl_error_response("unhandled request");
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void conn_close(struct segd *s, size_t i)
@@ -488,16 +608,21 @@ static void on_accept(struct segd *s)
 		for (i = 0; i < CTL_MAX_CLIENTS && s->conns[i].fd >= 0; i++)
 			;
 		if (i == CTL_MAX_CLIENTS) {
-			r = ctl_error_response("too many connections");
-			if (r) {
-				ctl_send(fd, r, 500);
-				json_decref(r);
-			}
-			close(fd);
-			continue;
+			/* Full: the client that has been quiet longest makes
+			 * room, so idle connections can never lock an operator
+			 * out of status, apply or teardown. */
+			size_t k;
+
+			i = 0;
+			for (k = 1; k < CTL_MAX_CLIENTS; k++)
+				if (s->conns[k].last_ms < s->conns[i].last_ms)
+					i = k;
+			pr_warn("control socket full: closing the connection idle longest");
+			conn_close(s, i);
 		}
 		s->conns[i].fd = fd;
 		s->conns[i].len = 0;
+		s->conns[i].last_ms = now_ms();
 		ev.data.u64 = ((uint64_t)EV_CONN << 32) | i;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			pr_warn("epoll: %s", strerror(errno));
@@ -516,6 +641,7 @@ static void on_signal(struct segd *s)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			pr_info("SIGHUP: reloading %s", s->segments);
+			tsrv_reopen(s->tsrv);
 			segd_reload(s, &r);
 			json_decref(r);
 			r = NULL;
@@ -530,6 +656,94 @@ static void on_signal(struct segd *s)
 			break;
 		}
 	}
+}
+
+/*
+ * --watch: every change of a *.json file in the segments directory (an
+ * editor's write, a rename into place, a removal) re-arms a one-shot timer;
+ * the reload runs when the directory has been quiet for watch_ms, so a
+ * burst of writes (or a `cp` of several files) gives one reload. A reload
+ * that fails keeps the live generation, as for SIGHUP.
+ */
+static int watch_start(struct segd *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	s->infd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->infd < 0)
+		return -errno;
+	if (inotify_add_watch(s->infd, s->segments,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+			      IN_DELETE | IN_CREATE | IN_DELETE_SELF |
+			      IN_MOVE_SELF) < 0) {
+		int ret = -errno;
+
+		pr_err("--watch: cannot watch \"%s\": %s", s->segments,
+		       strerror(errno));
+		return ret;
+	}
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->tfd < 0)
+		return -errno;
+	ev.data.u64 = (uint64_t)EV_INOTIFY << 32;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->infd, &ev))
+		return -errno;
+	ev.data.u64 = (uint64_t)EV_TIMER << 32;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->tfd, &ev))
+		return -errno;
+	pr_info("watching %s for changes (reload %ld ms after the last one)",
+		s->segments, s->watch_ms);
+	return 0;
+}
+
+static bool is_json_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+static void on_inotify(struct segd *s)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct itimerspec its = { 0 };
+	bool changed = false;
+	ssize_t n;
+
+	while ((n = read(s->infd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *e = (const void *)p;
+
+			if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
+				pr_warn("--watch: \"%s\" was removed or moved; no more automatic reloads (SIGHUP or segctl apply still work)",
+					s->segments);
+			else if (e->len && is_json_name(e->name))
+				changed = true;
+			p += sizeof(*e) + e->len;
+		}
+	}
+	if (!changed)
+		return;
+	its.it_value.tv_sec = s->watch_ms / 1000;
+	its.it_value.tv_nsec = (s->watch_ms % 1000) * 1000000L;
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (timerfd_settime(s->tfd, 0, &its, NULL))
+		pr_warn("--watch: arming the timer: %s", strerror(errno));
+}
+
+static void on_watch_timer(struct segd *s)
+{
+	uint64_t ticks;
+	json_t *r = NULL;
+
+	if (read(s->tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	pr_info("%s changed: reloading", s->segments);
+	segd_reload(s, &r);
+	json_decref(r);
 }
 
 static int serve(struct segd *s)
@@ -554,6 +768,35 @@ static int serve(struct segd *s)
 	ev.data.u64 = (uint64_t)EV_LISTEN << 32;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev))
 		return -errno;
+	{
+		char err[512];
+
+		s->tsrv = tsrv_new(&s->tel, ldr_object(s->ldr), s->epfd, EV_TEL,
+				   err, sizeof(err));
+		if (!s->tsrv) {
+			pr_err("telemetry: %s", err);
+			return -errno;
+		}
+	}
+	{
+		char err[512];
+
+		s->lw = lw_new(s->ldr, s->pin_dir, s->ifnames, s->n_ifs, s->epfd,
+			       (uint64_t)EV_LINK << 32, err, sizeof(err));
+		s->nw = s->lw ? nftwatch_new(s->nft_table, s->epfd,
+					     (uint64_t)EV_NFT << 32, err,
+					     sizeof(err)) : NULL;
+		if (!s->nw) {
+			pr_err("%s", err);
+			return -errno;
+		}
+	}
+	if (s->watch) {
+		int ret = watch_start(s);
+
+		if (ret)
+			return ret;
+	}
 
 	while (!s->stop) {
 		struct epoll_event evs[16];
@@ -577,9 +820,25 @@ static int serve(struct segd *s)
 			case EV_LISTEN:
 				on_accept(s);
 				break;
+			case EV_INOTIFY:
+				on_inotify(s);
+				break;
+			case EV_TIMER:
+				on_watch_timer(s);
+				break;
+			case EV_TEL:
+				tsrv_handle(s->tsrv, (uint32_t)idx);
+				break;
+			case EV_LINK:
+				lw_handle(s->lw);
+				break;
+			case EV_NFT:
+				nftwatch_handle(s->nw);
+				break;
 			case EV_CONN:
 				if (s->conns[idx].fd < 0)
 					break;
+				s->conns[idx].last_ms = now_ms();
 				ret = ctl_conn_read(&s->conns[idx], segd_handle, s);
 				if (ret)
 					conn_close(s, idx);
@@ -593,9 +852,30 @@ static int serve(struct segd *s)
 	return 0;
 }
 
+/* @keep_old: leave the old slot's entries (mapw_apply_keep_old). */
+static int start_apply(struct segd *s, bool keep_old, char *err,
+		       size_t errlen)
+{
+	int ret;
+
+	ret = keep_old ? mapw_apply_keep_old(&s->fds, s->pol.comp,
+					     &s->generation, err, errlen) :
+			 mapw_apply(&s->fds, s->pol.comp, &s->generation, err,
+				    errlen);
+	if (ret) {
+		pr_err("applying the policy: %s", err);
+		return ret;
+	}
+	s->loaded_at = time(NULL);
+	log_applied(s);
+	return 0;
+}
+
 static int start(struct segd *s)
 {
 	bool created[SEGD_MAX_IFACES] = { false };
+	bool policy_live, upgraded_cfg;
+	uint32_t old_slot = 0;
 	struct cfg_diag *diag = NULL;
 	char err[2048] = "";
 	size_t i;
@@ -613,6 +893,9 @@ static int start(struct segd *s)
 		return ret;
 	}
 	ret = pid_lock(s);
+	if (ret)
+		return ret;
+	ret = pin_lock(s);
 	if (ret)
 		return ret;
 	/* A socket left by a killed segd would tell clients we are up. */
@@ -634,7 +917,23 @@ static int start(struct segd *s)
 		return ret;
 	}
 
-	s->ldr = ldr_open_load(s->pin_dir, s->mode, err, sizeof(err));
+	{
+		const uint32_t *c = s->caps;
+		const struct ldr_cap caps[] = {
+			{ SEGD_MAP_HOST4, 2 * c[CAP_HOSTS] },
+			{ SEGD_MAP_HOST6, 2 * c[CAP_HOSTS] },
+			{ SEGD_MAP_LPM4, 2 * c[CAP_PREFIXES] },
+			{ SEGD_MAP_LPM6, 2 * c[CAP_PREFIXES] },
+			{ SEGD_MAP_MAC, 2 * c[CAP_MACS] },
+			{ SEGD_MAP_POLICY, 2 * c[CAP_RULES] },
+			{ SEGD_MAP_NAMES, c[CAP_IDS] },
+			{ SEGD_MAP_COUNTERS, c[CAP_COUNTERS] },
+		};
+
+		s->ldr = ldr_open_load(s->pin_dir, s->mode, caps,
+				       sizeof(caps) / sizeof(caps[0]), err,
+				       sizeof(err));
+	}
 	if (!s->ldr) {
 		ret = -errno;
 		pr_err("%s", err);
@@ -645,14 +944,49 @@ static int start(struct segd *s)
 		pr_err("the BPF object lacks a segd map: %s", strerror(-ret));
 		return ret;
 	}
-	/* The policy is written before any interface runs the program. */
-	ret = mapw_apply(&s->fds, s->pol.comp, &s->generation, err, sizeof(err));
-	if (ret) {
-		pr_err("applying the policy: %s", err);
+	/* Upgrade: a config map of a new layout starts empty; take the live
+	 * slot and the numbering from the old one, which the old program is
+	 * still using, so the apply below fills the other slot. */
+	ret = mapw_adopt_config(&s->fds, s->pin_dir, err, sizeof(err));
+	if (ret < 0) {
+		pr_err("adopting an older config map: %s", strerror(-ret));
 		return ret;
 	}
-	s->loaded_at = time(NULL);
-	log_applied(s);
+	if (ret > 0)
+		pr_warn("%s is new in this build: took the live slot and generation from %s (layout changed)",
+			SEGD_MAP_CONFIG, err);
+	upgraded_cfg = ret > 0;
+	if (upgraded_cfg) {
+		struct segd_config c;
+
+		if (!mapw_read_config(&s->fds, &c))
+			old_slot = c.slot;
+	}
+	/* With no policy live yet, the policy is written before any
+	 * interface runs the program (it would drop everything as
+	 * no_policy). With one live (adopted maps), the interfaces are
+	 * attached first and the new policy applied last, so a start that
+	 * fails (an interface cannot take XDP) leaves the old policy in
+	 * force, not half of a new start. */
+	{
+		struct segd_config live;
+
+		/* A config taken over from an older layout (ret > 0) goes
+		 * with maps this program has not filled yet: apply first.
+		 * So does any map created by this start (an upgrade changed
+		 * its layout): the new program must not run on it empty. */
+		policy_live = ret == 0 && ldr_n_created(s->ldr) == 0 &&
+			      !mapw_read_config(&s->fds, &live) &&
+			      (live.flags & SEGD_CFG_LOADED);
+	}
+	if (!policy_live) {
+		/* After a config upgrade the old program reads the old slot
+		 * through its old config map until its link is updated: its
+		 * entries go only after the attach below. */
+		ret = start_apply(s, upgraded_cfg, err, sizeof(err));
+		if (ret)
+			return ret;
+	}
 
 	ret = nftw_apply(s->nft_table, err, sizeof(err));
 	if (ret) {
@@ -669,6 +1003,22 @@ static int start(struct segd *s)
 			goto detach_new;
 		}
 	}
+
+	if (policy_live) {
+		ret = start_apply(s, false, err, sizeof(err));
+		if (ret)
+			goto detach_new;
+	}
+	if (upgraded_cfg) {
+		ret = mapw_drop_slot(&s->fds, old_slot);
+		if (ret)
+			pr_warn("removing the generation of the old config: %s (cleared on the next apply)",
+				strerror(-ret));
+	}
+
+	/* Every interface runs the new program now: maps of another
+	 * build's layout are no longer read by anything of ours. */
+	ldr_remove_stale_pins(s->ldr);
 
 	s->lfd = ctl_listen(s->run_dir);
 	if (s->lfd < 0) {
@@ -710,10 +1060,19 @@ static void cleanup(struct segd *s)
 	}
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	if (s->infd >= 0)
+		close(s->infd);
+	if (s->tfd >= 0)
+		close(s->tfd);
+	lw_free(s->lw);
+	nftwatch_free(s->nw);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	tsrv_free(s->tsrv);	/* before ldr_free: it reads the maps */
 	ctl_policy_free(&s->pol);
 	ldr_free(s->ldr);	/* closes fds; pins and links stay */
+	if (s->pin_fd >= 0)
+		close(s->pin_fd);	/* releases the pin dir lock */
 	if (s->pid_fd >= 0)
 		close(s->pid_fd);	/* releases the lock */
 }
@@ -727,6 +1086,16 @@ int main(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "nft-table", required_argument, NULL, 't' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "watch", no_argument, NULL, 'W' },
+		{ "no-rpf", no_argument, NULL, 'N' },
+		{ "watch-delay", required_argument, NULL, 'D' },
+		{ "max-hosts", required_argument, NULL, 0x100 + CAP_HOSTS },
+		{ "max-prefixes", required_argument, NULL, 0x100 + CAP_PREFIXES },
+		{ "max-macs", required_argument, NULL, 0x100 + CAP_MACS },
+		{ "max-rules", required_argument, NULL, 0x100 + CAP_RULES },
+		{ "max-identities", required_argument, NULL, 0x100 + CAP_IDS },
+		{ "max-counters", required_argument, NULL, 0x100 + CAP_COUNTERS },
+		TSRV_LONG_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -741,7 +1110,9 @@ int main(int argc, char **argv)
 	s.run_dir = SEGD_DEFAULT_RUN_DIR;
 	s.nft_table = NFTW_DEFAULT_TABLE;
 	s.mode = LDR_XDP_NATIVE;
-	s.pid_fd = s.epfd = s.sigfd = s.lfd = -1;
+	tsrv_opts_init(&s.tel);
+	s.pid_fd = s.pin_fd = s.epfd = s.sigfd = s.lfd = s.infd = s.tfd = -1;
+	s.watch_ms = SEGD_WATCH_DELAY_MS;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		s.conns[i].fd = -1;
 
@@ -778,6 +1149,63 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'W':
+			s.watch = true;
+			break;
+		case 'N':
+			ldr_set_rpf(false);
+			break;
+		case 'D': {
+			char *end;
+
+			errno = 0;
+			s.watch_ms = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || s.watch_ms < 0 ||
+			    s.watch_ms > 600000) {
+				fprintf(stderr, "segd: --watch-delay \"%s\": milliseconds, 0 to 600000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case 0x100 + CAP_HOSTS:
+		case 0x100 + CAP_PREFIXES:
+		case 0x100 + CAP_MACS:
+		case 0x100 + CAP_RULES:
+		case 0x100 + CAP_IDS:
+		case 0x100 + CAP_COUNTERS: {
+			unsigned long v;
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' ||
+			    v < (c == 0x100 + CAP_IDS ? 2 * SEGD_ID_FIRST : 1) ||
+			    v > SEGD_CAP_MAX) {
+				static const char *const cap_opt[CAP__N] = {
+					"max-hosts", "max-prefixes", "max-macs",
+					"max-rules", "max-identities",
+					"max-counters",
+				};
+
+				fprintf(stderr, "segd: --%s \"%s\": a number from %d to %u\n",
+					cap_opt[c - 0x100], optarg,
+					c == 0x100 + CAP_IDS ? 2 * SEGD_ID_FIRST : 1,
+					SEGD_CAP_MAX);
+				return 2;
+			}
+			s.caps[c - 0x100] = (uint32_t)v;
+			break;
+		}
+		case TSRV_OPT_BASE ... TSRV_OPT_END - 1: {
+			char err[256];
+
+			if (tsrv_parse_opt(&s.tel, c, optarg, err, sizeof(err))) {
+				fprintf(stderr, "segd: %s\n", err);
+				return 2;
+			}
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;
@@ -804,6 +1232,15 @@ int main(int argc, char **argv)
 			 verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_libbpf_setup();
 
+	{
+		char err[512];
+
+		if (tsrv_check_opts(&s.tel, err, sizeof(err))) {
+			pr_err("%s", err);
+			return 1;
+		}
+		ldr_set_event_limits(s.tel.ev_rate, s.tel.ev_burst);
+	}
 	if (!nftw_valid_name(s.nft_table)) {
 		pr_err("--nft-table \"%s\": use a letter, then letters, digits, '_' or '-' (at most %d)",
 			s.nft_table, NFTW_TABLE_MAX - 1);

@@ -284,10 +284,23 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, char *err,
 		path = join_path(dir, de->d_name);
 		if (!path)
 			goto nomem;
-		/* follows symlinks: a link to a regular file is read */
-		if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+		/* Follows symlinks: a link to a regular file is read. Any
+		 * other *.json entry (a dangling link, a directory, a FIFO,
+		 * a device) is an error, never skipped: a policy file that
+		 * silently vanished could reopen a path. */
+		if (stat(path, &st)) {
+			ret = -errno;
+			set_err(err, errlen, "%s: %s", path, strerror(-ret));
 			free(path);
-			continue;
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			ret = -EINVAL;
+			set_err(err, errlen,
+				"%s: not a regular file (every *.json entry of a policy directory must be one)",
+				path);
+			free(path);
+			goto fail;
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;

@@ -106,6 +106,7 @@ int dp_bench(void)
 	       fk.len, k);
 	if (t >= 0)
 		printf("  trivial   XDP_DROP                  : %ld ns/run\n", t);
+	err = ev_bench();
 out:
 	dp_env_close(&env);
 out_msg:

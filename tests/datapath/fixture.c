@@ -46,6 +46,9 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+long dp_ev_rate = -1;
+bool dp_rpf;
+
 int dp_env_open(struct dp_env *e, __u32 ct_opts_sz)
 {
 	int err;
@@ -60,6 +63,9 @@ int dp_env_open(struct dp_env *e, __u32 ct_opts_sz)
 		return -errno;
 	if (ct_opts_sz)
 		e->skel->rodata->segd_ct_opts_sz = ct_opts_sz;
+	if (dp_ev_rate >= 0)
+		e->skel->rodata->segd_ev_rate = (__u32)dp_ev_rate;
+	e->skel->rodata->segd_rpf = dp_rpf;
 	err = segd_bpf__load(e->skel);
 	if (err) {
 		segd_bpf__destroy(e->skel);
@@ -221,12 +227,20 @@ int dp_seed(struct dp_env *e, const struct seed *s)
 int dp_run(struct dp_env *e, const void *frame, size_t len, __u32 repeat,
 	   __u32 *duration_ns)
 {
+	struct xdp_md ctx = {
+		.data_end = (__u32)len,
+		.ingress_ifindex = e->ingress_ifindex,
+	};
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = frame,
 		.data_size_in = (__u32)len,
 		.repeat = repeat,
 	);
 
+	if (e->ingress_ifindex) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
 	if (bpf_prog_test_run_opts(e->prog_fd, &opts))
 		return -errno;
 	if (duration_ns)

@@ -22,7 +22,18 @@ struct dp_env {
 	int counters_fd;
 	int ncpus;
 	__u32 rule_seq;		/* next segd_policy_value.rule */
+	__u32 ingress_ifindex;	/* frames arrive here (0: the test run's lo) */
 };
+
+/* Event rate knob for the next dp_env_open: -1 keeps the object's
+ * default, else segd_ev_rate (0: no limit). */
+extern long dp_ev_rate;
+
+/* Reverse-path knob (segd_rpf) for the next dp_env_open: false unless a
+ * group sets it. Under BPF_PROG_TEST_RUN frames arrive on lo, from which
+ * no route leads back to the hospital's hosts; rpf.c sets it around its
+ * own object, in a namespace with interfaces and routes. */
+extern bool dp_rpf;
 
 /* Opens and loads build/segd.bpf.o's skeleton with the given conntrack
  * opts size (12 or 16; 0 keeps the object's default). Returns 0 or a
@@ -66,6 +77,10 @@ struct seed {
 #define S_NET(sl, a, i, sg, fl) \
 	{ .kind = SEED_NET, .slot = (sl), .addr = (a), .id = (i), \
 	  .seg = (sg), .ep_flags = (fl) }
+/* A built-in destination-only entry of `gateway`: SEED_HOST or SEED_NET. */
+#define S_BUILTIN(k, sl, a) \
+	{ .kind = (k), .slot = (sl), .addr = (a), .id = SEGD_ID_GATEWAY, \
+	  .seg = SEGD_ID_GATEWAY, .ep_flags = SEGD_EP_DST_ONLY }
 #define S_MAC(sl, m, i, sg) \
 	{ .kind = SEED_MAC, .slot = (sl), .mac = (m), .id = (i), .seg = (sg) }
 #define S_RULE(sl, s, d, pr, po) \

@@ -29,6 +29,12 @@ const struct seed hospital[] = {
 	S_MAC(0, mac_modality, ID_MODALITY, ID_PACS),
 	S_HOST(0, "10.0.0.1", ID_GW, ID_GW),
 	S_HOST(0, "2001:db8::1", ID_GW, ID_GW),
+	S_HOST(0, "10.0.0.255", ID_GW, ID_GW),	/* a subnet broadcast */
+	/* the compiler's built-ins, destination-only */
+	S_BUILTIN(SEED_HOST, 0, "255.255.255.255"),
+	S_BUILTIN(SEED_NET, 0, "224.0.0.0/4"),
+	S_BUILTIN(SEED_NET, 0, "ff00::/8"),
+	S_BUILTIN(SEED_NET, 0, "fe80::/10"),
 
 	S_RULE(0, ID_EHR, ID_PACS, IPPROTO_TCP, 443),
 	S_RULE(0, ID_EHR, ID_PACS, IPPROTO_ICMP, SEGD_ICMP_PORT(8)),

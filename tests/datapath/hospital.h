@@ -9,7 +9,9 @@
  *   pacs     18  10.3.0.0/16    2001:db8:3::/48   device modality (33), by MAC
  *   guest    19  10.9.0.0/16    2001:db8:9::/48
  *   lab      20  10.20.0.0/16   2001:db8:20::/48  audit mode
- *   gateway   2  10.0.0.1       2001:db8::1       built-in
+ *   gateway   2  10.0.0.1       2001:db8::1       built-in; 10.0.0.255
+ *                255.255.255.255, 224.0.0.0/4, ff00::/8, fe80::/10
+ *                (destination-only, as the compiler writes them)
  *
  * Rules (slot 0): ehr->pacs tcp/443, icmp echo, icmpv6 echo; ehr->iomt udp
  * (any port); iomt->ehr any protocol (and pump->ehr, its expansion);

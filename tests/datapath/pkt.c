@@ -49,6 +49,8 @@ void pkt_build(struct frame *f, const struct pkt_desc *d)
 		for (i = 0; i < d->next; i++)
 			build_ext6(f, &d->ext[i]);
 	}
+	if (d->hlim)
+		f->buf[f->l3_off + (d->v == 4 ? 8 : 7)] = d->hlim;
 	if (d->no_l4) {
 		fr_type(f, d->proto);
 		fr_bytes(f, d->payload ? d->payload : 64, 0x5a);

@@ -42,6 +42,7 @@ struct pkt_desc {
 	const char *src, *dst;
 	uint8_t ipopt;		/* IPv4 option bytes (NOPs) */
 	uint16_t frag;		/* IPv4 flags+offset field: 0x2000 MF | offset */
+	uint8_t hlim;		/* IPv4 TTL / IPv6 hop limit, 0 = 64 */
 	int next;		/* number of IPv6 extension headers */
 	struct ext6 ext[10];
 	uint8_t proto;		/* IPPROTO_TCP, _UDP, _ICMP/_ICMPV6 or other */

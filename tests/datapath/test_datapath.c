@@ -101,6 +101,23 @@ static void ipv4_totlen_16(struct frame *f)
 	f->buf[f->l3_off + 3] = 16;
 }
 
+/* Total length one byte past the frame (all buffers). */
+static void ipv4_totlen_past_frame(struct frame *f)
+{
+	size_t tot = f->len - f->l3_off + 1;
+
+	f->buf[f->l3_off + 2] = (uint8_t)(tot >> 8);
+	f->buf[f->l3_off + 3] = (uint8_t)tot;
+}
+
+static void ipv6_payload_past_frame(struct frame *f)
+{
+	size_t pl = f->len - f->l3_off - 40 + 1;
+
+	f->buf[f->l3_off + 4] = (uint8_t)(pl >> 8);
+	f->buf[f->l3_off + 5] = (uint8_t)pl;
+}
+
 static void ip_version_5(struct frame *f)
 {
 	f->buf[f->l3_off] = (uint8_t)(0x50 | (f->buf[f->l3_off] & 0x0f));
@@ -211,6 +228,11 @@ static const struct dp_case cases[] = {
 	{ "ipv4_truncated_header_malformed", { TCP4(EHR4, PACS4, 443), .mangle = ipv4_cut_in_header }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 	{ "ipv4_options_past_frame_malformed", { TCP4(EHR4, PACS4, 443), .mangle = ipv4_options_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 	{ "ipv4_total_length_below_header_malformed", { TCP4(EHR4, PACS4, 443), .mangle = ipv4_totlen_16 }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv4_total_length_past_frame_malformed", { TCP4(EHR4, PACS4, 22), .payload = 10, .mangle = ipv4_totlen_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv4_total_length_past_padded_frame_malformed", { TCP4(EHR4, PACS4, 22), .pad_to = 60, .mangle = ipv4_totlen_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv4_total_length_past_jumbo_frame_malformed", { TCP4(EHR4, PACS4, 443), .payload = 9000 - 54, .mangle = ipv4_totlen_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv4_total_length_short_of_padded_frame_allowed", { TCP4(EHR4, PACS4, 443), .pad_to = 60 }, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "ipv4_total_length_past_frame_in_vlan_malformed", { TCP4(EHR4, PACS4, 443), .ntags = 2, .tags = { AD(100), Q(10) }, .mangle = ipv4_totlen_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 	{ "ipv4_version_5_malformed", { TCP4(EHR4, PACS4, 443), .mangle = ip_version_5 }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 
 	/* ---- step 5: IPv6 header and extension headers ------------------- */
@@ -230,6 +252,8 @@ static const struct dp_case cases[] = {
 	{ "ipv6_ext_past_frame_malformed", { TCP6(EHR6, PACS6, 443), .next = 1, .ext = { { .type = 0, .len = 64 } }, .cut = 30 }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 	{ "ipv6_truncated_header_malformed", { TCP6(EHR6, PACS6, 443), .mangle = ipv6_cut_in_header }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 	{ "ipv6_version_5_malformed", { TCP6(EHR6, PACS6, 443), .mangle = ip_version_5 }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv6_payload_length_past_frame_malformed", { TCP6(EHR6, PACS6, 22), .payload = 10, .mangle = ipv6_payload_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
+	{ "ipv6_payload_length_past_jumbo_frame_malformed", { UDP6(PACS6, EHR6, 2049), .payload = 9000 - 62, .mangle = ipv6_payload_past_frame }, .want = DROPS(0, 0, SEGD_REASON_MALFORMED) },
 
 	/* ---- steps 5, 6 and 10: fragments -------------------------------- */
 	{ "ipv4_nonfirst_fragment", { TCP4(EHR4, PACS4, 22), .frag = 0x2000 | 185, .no_l4 = true }, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_FRAGMENT) },
@@ -254,21 +278,39 @@ static const struct dp_case cases[] = {
 	/* ---- steps 2, 3, 8: local control, other ethertypes -------------- */
 	{ "arp_local", { .ethertype = 0x0806 }, .want = PASSES(0, 0, SEGD_REASON_LOCAL) },
 	{ "arp_local_without_policy", { .ethertype = 0x0806 }, cfg_unloaded, .want = PASSES(0, 0, SEGD_REASON_LOCAL) },
-	{ "dhcp4_discover_local", { UDP4("0.0.0.0", "255.255.255.255", 67), .sport = 68 }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "dhcp4_offer_local", { UDP4(GW4, "10.1.0.50", 68), .sport = 67 }, .want = PASSES(ID_GW, ID_EHR, SEGD_REASON_LOCAL) },
-	{ "dhcp4_ports_reversed_denied", { UDP4("0.0.0.0", "255.255.255.255", 68), .sport = 68 }, .want = DROPS(ID_WORLD, ID_WORLD, SEGD_REASON_POLICY) },
-	{ "dhcp6_solicit_local", { UDP6("fe80::1", "ff02::1:2", 547), .sport = 546 }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "dhcp6_advertise_local", { UDP6("fe80::2", "fe80::1", 546), .sport = 547 }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_router_solicitation_local", { ICMP6("fe80::1", "ff02::2", 133) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_router_advertisement_local", { ICMP6("fe80::2", "ff02::1", 134) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_neighbor_solicitation_local", { ICMP6(EHR6, "ff02::1:ff00:9", 135) }, .want = PASSES(ID_EHR, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_neighbor_advertisement_local", { ICMP6(PACS6, EHR6, 136) }, .want = PASSES(ID_PACS, ID_EHR, SEGD_REASON_LOCAL) },
-	{ "icmp6_redirect_local", { ICMP6("fe80::2", "fe80::1", 137) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_mld_query_local", { ICMP6("fe80::2", "ff02::1", 130) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_mldv1_report_local", { ICMP6("fe80::1", "ff02::1:3", 131) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_mldv1_done_local", { ICMP6("fe80::1", "ff02::2", 132) }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_mldv2_report_local", { ICMP6("fe80::1", "ff02::16", 143), .next = 1, .ext = { EXT_HBH } }, .want = PASSES(ID_WORLD, ID_WORLD, SEGD_REASON_LOCAL) },
-	{ "icmp6_echo_to_multicast_judged", { ICMP6("fe80::1", "ff02::1", 128) }, .want = DROPS(ID_WORLD, ID_WORLD, SEGD_REASON_POLICY) },
+	{ "dhcp4_discover_local", { UDP4("0.0.0.0", "255.255.255.255", 67), .sport = 68 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp4_request_to_gateway_local", { UDP4(GUEST4, GW4, 67), .sport = 68 }, .want = PASSES(ID_GUEST, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp4_to_subnet_broadcast_local", { UDP4(GUEST4, "10.0.0.255", 67), .sport = 68 }, .want = PASSES(ID_GUEST, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp4_offer_to_broadcast_local", { UDP4("10.9.0.2", "255.255.255.255", 68), .sport = 67 }, .want = PASSES(ID_GUEST, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp4_offer_to_host_judged", { UDP4(GW4, "10.1.0.50", 68), .sport = 67 }, .want = DROPS(ID_GW, ID_EHR, SEGD_REASON_POLICY) },
+	{ "dhcp4_guest_to_pacs_judged", { UDP4(GUEST4, PACS4, 67), .sport = 68 }, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "dhcp4_guest_to_world_judged", { UDP4(GUEST4, WORLD4B, 67), .sport = 68 }, .want = DROPS(ID_GUEST, ID_WORLD, SEGD_REASON_POLICY) },
+	{ "dhcp4_ports_reversed_denied", { UDP4("0.0.0.0", "255.255.255.255", 68), .sport = 68 }, .want = DROPS(ID_WORLD, ID_GW, SEGD_REASON_POLICY) },
+	{ "dhcp6_solicit_local", { UDP6("fe80::1", "ff02::1:2", 547), .sport = 546 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp6_advertise_local", { UDP6("fe80::2", "fe80::1", 546), .sport = 547 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp6_request_to_gateway_local", { UDP6(GUEST6, GW6, 547), .sport = 546 }, .want = PASSES(ID_GUEST, ID_GW, SEGD_REASON_LOCAL) },
+	{ "dhcp6_guest_to_pacs_judged", { UDP6(GUEST6, PACS6, 547), .sport = 546 }, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "broadcast_dst_is_gateway_not_world", { TCP4(GUEST4, "255.255.255.255", 53) }, .want = DROPS(ID_GUEST, ID_GW, SEGD_REASON_POLICY) },
+	{ "multicast4_dst_is_gateway_not_world", { TCP4(GUEST4, "239.255.255.250", 1900) }, .want = DROPS(ID_GUEST, ID_GW, SEGD_REASON_POLICY) },
+	{ "multicast4_src_is_not_gateway", { TCP4("224.0.0.5", EHR4, 443) }, .want = PASSES(ID_WORLD, ID_EHR, SEGD_REASON_ALLOWED) },
+	{ "broadcast_src_is_not_gateway", { TCP4("255.255.255.255", EHR4, 443) }, .want = PASSES(ID_WORLD, ID_EHR, SEGD_REASON_ALLOWED) },
+	{ "link_local_src_is_not_gateway", { TCP6("fe80::5", EHR6, 443) }, .want = PASSES(ID_WORLD, ID_EHR, SEGD_REASON_ALLOWED) },
+	{ "broadcast_src_falls_to_mac", { TCP4("255.255.255.255", PACS4, 104), .smac = mac_modality }, .want = PASSES(ID_PACS, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "icmp6_router_solicitation_local", { ICMP6("fe80::1", "ff02::2", 133), .hlim = 255 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_router_advertisement_local", { ICMP6("fe80::2", "ff02::1", 134), .hlim = 255 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_neighbor_solicitation_local", { ICMP6(EHR6, "ff02::1:ff00:9", 135), .hlim = 255 }, .want = PASSES(ID_EHR, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_neighbor_advertisement_local", { ICMP6(PACS6, EHR6, 136), .hlim = 255 }, .want = PASSES(ID_PACS, ID_EHR, SEGD_REASON_LOCAL) },
+	{ "icmp6_redirect_local", { ICMP6("fe80::2", "fe80::1", 137), .hlim = 255 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_mld_query_local", { ICMP6("fe80::2", "ff02::1", 130), .hlim = 1 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_mldv1_report_local", { ICMP6("fe80::1", "ff02::1:3", 131), .hlim = 1 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_mldv1_done_local", { ICMP6("fe80::1", "ff02::2", 132), .hlim = 1 }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_mldv2_report_local", { ICMP6("fe80::1", "ff02::16", 143), .hlim = 1, .next = 1, .ext = { EXT_HBH } }, .want = PASSES(ID_WORLD, ID_GW, SEGD_REASON_LOCAL) },
+	{ "icmp6_neighbor_advertisement_hop_limit_64_judged", { ICMP6(PACS6, EHR6, 136), .hlim = 64 }, .want = DROPS(ID_PACS, ID_EHR, SEGD_REASON_POLICY) },
+	{ "icmp6_neighbor_solicitation_hop_limit_254_judged", { ICMP6(GUEST6, PACS6, 135), .hlim = 254 }, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "icmp6_router_advertisement_hop_limit_1_judged", { ICMP6("fe80::2", "ff02::1", 134), .hlim = 1 }, .want = DROPS(ID_WORLD, ID_GW, SEGD_REASON_POLICY) },
+	{ "icmp6_mldv2_report_hop_limit_255_judged", { ICMP6("fe80::1", "ff02::16", 143), .hlim = 255 }, .want = DROPS(ID_WORLD, ID_GW, SEGD_REASON_POLICY) },
+	{ "icmp6_mld_query_to_host_hop_limit_64_judged", { ICMP6(GUEST6, PACS6, 130), .hlim = 64 }, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "icmp6_echo_to_multicast_judged", { ICMP6("fe80::1", "ff02::1", 128) }, .want = DROPS(ID_WORLD, ID_GW, SEGD_REASON_POLICY) },
 	{ "icmp4_type_135_not_local", { ICMP4(PACS4, EHR4, 135) }, .want = DROPS(ID_PACS, ID_EHR, SEGD_REASON_POLICY) },
 	{ "lldp_unknown_ethertype", { .ethertype = 0x88cc }, .want = DROPS(0, 0, SEGD_REASON_UNKNOWN_ETHERTYPE) },
 	{ "llc_8023_length_unknown_ethertype", { .ethertype = 0x0026 }, .want = DROPS(0, 0, SEGD_REASON_UNKNOWN_ETHERTYPE) },
@@ -328,7 +370,7 @@ int main(int argc, char **argv)
 	int err, failed = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "--bench"))
-		return dp_bench() ? 1 : 0;
+		return dp_bench() || rpf_bench() ? 1 : 0;
 
 	err = dp_env_open(&env, 0);
 	if (err) {
@@ -349,6 +391,8 @@ int main(int argc, char **argv)
 	failed += _cmocka_run_group_tests("datapath", tests, n, NULL, NULL);
 	free(tests);
 	failed += ct_run_tests();
+	failed += rpf_run_tests();
+	failed += ev_run_tests();
 
 	dp_env_close(&env);
 	return failed ? 1 : 0;

@@ -10,6 +10,8 @@
 #     pump-7 (address and MAC) -> ehr-db, port 6661 -> 2575: every frame
 #     iomt/ehr/pass/allowed, and ehr-db receives them all;
 #   - the same frames from another MAC: every one iomt/ehr/drop/spoofed;
+#   - the same frames (pump-7's address and MAC) from the guest port: the
+#     reverse-path check, iomt/ehr/drop/spoofed, none reaches ehr-db;
 #   - an nmap SYN scan of 1000 ports (nDPI synscan.pcap) rewritten as
 #     guest -> pacs: every SYN guest/pacs/drop/policy, none reaches pacs;
 #   - HTTP with an 802.1p priority tag (VID 0), rewritten guest -> world:443:
@@ -20,7 +22,8 @@
 #   - BACnet over 802.2 LLC (no IP): -/-/drop/unknown_ethertype;
 #   - IPv6 HTTP behind Hop-by-Hop, Destination Options, atomic Fragment and
 #     Routing type 0 headers (replayed unmodified, a test-only segment "lab6"
-#     declares its /64): RH0 frames -/-/drop/malformed, the rest allowed;
+#     declares its /64, routed through ehr-ws): RH0 frames
+#     -/-/drop/malformed, the rest allowed;
 #   - one IPv6 UDP packet with HBH + RH0: -/-/drop/malformed.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +57,13 @@ sed -i \
 	"$E2E_SEGDIR/hospital.json"
 if [ "$(grep -c 'lab6\|"http"' "$E2E_SEGDIR/hospital.json")" -lt 3 ]; then
 	not_ok "test policy" "could not add the lab6 segment to the copy of hospital.json"
+	exit 1
+fi
+# The capture is replayed from ehr-ws: its prefix routes through ehr-ws, as
+# a segment's prefix does in a real deployment, or the reverse-path check
+# (docs/datapath.md step 9) drops its frames as spoofed.
+if ! topo_exec "$P" gw ip -6 route add 2001:db8:1::/64 dev ehr-ws; then
+	not_ok "test route" "could not route 2001:db8:1::/64 through ehr-ws"
 	exit 1
 fi
 
@@ -164,6 +174,20 @@ else
 	expect_exact "hl7 from pump-7's address, MAC 02:00:00:20:00:99" "$before" "$after" iomt/ehr/drop/spoofed "$SENT_PKTS" "$SENT_BYTES"
 	expect_zero "hl7 from pump-7's address, MAC 02:00:00:20:00:99" "$before" "$after" iomt/ehr/pass/allowed
 	check "hl7 from pump-7's address, MAC 02:00:00:20:00:99: ehr-db received none" "$got" "ehr-db captured $got"
+
+	# ---- the same frames, pump-7's address AND MAC, sent from the guest
+	# port: the MAC binding holds, the reverse-path check does not (the
+	# route to 10.20.0.7 leaves through pump-7, not guest)
+	spoof=$E2E_TMP/hl7-from-guest.pcap
+	tcprewrite -i "$hl7" -o "$spoof" --enet-dmac="$GW_GUEST" >/dev/null 2>&1
+	before=$(e2e_snap)
+	cap_start ehr-db 'src host 10.20.0.7 and tcp port 2575'
+	replay guest "$spoof"
+	cap_stop; got=$CAP_COUNT
+	after=$(e2e_snap)
+	expect_exact "hl7 as pump-7 (address and MAC) from the guest port" "$before" "$after" iomt/ehr/drop/spoofed "$SENT_PKTS" "$SENT_BYTES"
+	expect_zero "hl7 as pump-7 from the guest port" "$before" "$after" iomt/ehr/pass/allowed
+	check "hl7 as pump-7 from the guest port: ehr-db received none" "$got" "ehr-db captured $got"
 fi
 
 # ---- nmap SYN scan of 1000 ports: guest -> pacs

@@ -192,11 +192,16 @@ static const char hospital_want[] =
 	"host4 10.30.0.1 2/2/0\n"
 	"host4 10.30.0.10 19/19/0\n"
 	"host4 10.40.0.1 2/2/0\n"
+	"host4 10.40.0.255 2/2/0\n"
+	"host4 255.255.255.255 2/2/4\n"
 	"host6 fd00:10::1 2/2/0\n"
 	"lpm4 10.10.0.0/24 16/16/0\n"
 	"lpm4 10.20.0.0/24 18/18/0\n"
 	"lpm4 10.40.0.0/24 17/17/0\n"
+	"lpm4 224.0.0.0/4 2/2/4\n"
 	"lpm6 fd00:10::/64 16/16/0\n"
+	"lpm6 fe80::/10 2/2/4\n"
+	"lpm6 ff00::/8 2/2/4\n"
 	"mac 02:00:00:20:00:07 20/18/0\n"
 	"allow 16 16 6 443 ehr-web\n"
 	"allow 16 18 1 0 clinical-ping\n"
@@ -216,9 +221,12 @@ static const char hospital_want[] =
 	"allow 20 19 6 104 modalities-store\n"
 	"allow 20 19 6 11112 modalities-store\n";
 
+/* as segd passes them: addresses, one subnet broadcast, a duplicate */
 static const char *const hospital_gw[] = { "10.10.0.1", "10.20.0.1",
 					   "10.30.0.1", "10.40.0.1",
-					   "fd00:10::1", "10.20.0.1" };
+					   "fd00:10::1", "10.20.0.1",
+					   "10.40.0.255" };
+#define N_HOSPITAL_GW (sizeof(hospital_gw) / sizeof(hospital_gw[0]))
 
 struct fixture {
 	struct cfg_policy *cfg;
@@ -228,13 +236,13 @@ struct fixture {
 static int hospital_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct comp_gw_addr gw[6];
+	struct comp_gw_addr gw[N_HOSPITAL_GW];
 	size_t i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < N_HOSPITAL_GW; i++)
 		gw[i] = gw_addr(hospital_gw[i]);
 	f->cfg = parse_file(HOSPITAL);
-	f->p = build(f->cfg, gw, 6, NULL, 0);
+	f->p = build(f->cfg, gw, N_HOSPITAL_GW, NULL, 0);
 	*state = f;
 	return 0;
 }
@@ -290,14 +298,14 @@ static void test_identity_lookup(void **state)
 static void test_deterministic(void **state)
 {
 	const struct fixture *f = *state;
-	struct comp_gw_addr gw[6];
+	struct comp_gw_addr gw[N_HOSPITAL_GW];
 	struct comp_policy *q;
 	char *a, *b;
 	size_t i;
 
-	for (i = 0; i < 6; i++)
-		gw[5 - i] = gw_addr(hospital_gw[i]);	/* other order */
-	q = build(f->cfg, gw, 6, NULL, 0);
+	for (i = 0; i < N_HOSPITAL_GW; i++)	/* other order */
+		gw[N_HOSPITAL_GW - 1 - i] = gw_addr(hospital_gw[i]);
+	q = build(f->cfg, gw, N_HOSPITAL_GW, NULL, 0);
 	a = dump(f->p);
 	b = dump(q);
 	assert_string_equal(a, b);
@@ -366,21 +374,30 @@ static const struct probe_case hospital_probes[] = {
 	{ "v6 echo reply from world", "fd00:99::1", "fd00:10::5", NULL, ICMP6,
 	  0, 129, 0, "drop", "policy", 1, 16, NULL },
 	{ "neighbor solicitation", "fd00:10::5", "ff02::1:ff00:1", NULL, ICMP6,
-	  0, 135, 0, "pass", "local", 16, 1, NULL },
+	  0, 135, 0, "pass", "local", 16, 2, NULL },
+	{ "neighbor advertisement to a host (hop limit 255 assumed)",
+	  "fd00:10::5", "fd00:10::9", NULL, ICMP6, 0, 136, 0, "pass", "local",
+	  16, 16, NULL },
 	{ "router solicitation", "fe80::5", "ff02::2", NULL, ICMP6, 0, 133, 0,
-	  "pass", "local", 1, 1, NULL },
+	  "pass", "local", 1, 2, NULL },
 	{ "MLDv2 report", "fe80::5", "ff02::16", NULL, ICMP6, 0, 143, 0, "pass",
-	  "local", 1, 1, NULL },
+	  "local", 1, 2, NULL },
 	{ "MLD query", "fe80::1", "ff02::1", NULL, ICMP6, 0, 130, 0, "pass",
-	  "local", 1, 1, NULL },
+	  "local", 1, 2, NULL },
 	{ "ND type over IPv4 is not ND", "10.40.0.9", "10.40.0.1", NULL, ICMP6, 0,
 	  135, 0, "drop", "policy", 17, 2, NULL },
 	{ "ICMPv6 type 138 is policy", "fe80::1", "ff02::1", NULL, ICMP6, 0, 138,
-	  0, "drop", "policy", 1, 1, NULL },
+	  0, "drop", "policy", 1, 2, NULL },
 	{ "DHCP discover", "0.0.0.0", "255.255.255.255", NULL, UDP, 67, 0, 68,
-	  "pass", "local", 1, 1, NULL },
-	{ "DHCP offer", "10.20.0.1", "10.20.0.50", NULL, UDP, 68, 0, 67, "pass",
-	  "local", 2, 18, NULL },
+	  "pass", "local", 1, 2, NULL },
+	{ "DHCP offer to a host is not the gateway's", "10.20.0.1",
+	  "10.20.0.50", NULL, UDP, 68, 0, 67, "drop", "policy", 2, 18, NULL },
+	{ "DHCP offer to broadcast", "10.20.0.9", "255.255.255.255", NULL, UDP,
+	  68, 0, 67, "pass", "local", 18, 2, NULL },
+	{ "guest DHCP to pacs is policy", "10.40.0.9", "10.30.0.10", NULL, UDP,
+	  67, 0, 68, "drop", "policy", 17, 19, NULL },
+	{ "guest DHCP to the world is policy", "10.40.0.9", "192.0.2.67", NULL,
+	  UDP, 67, 0, 68, "drop", "policy", 17, 1, NULL },
 	{ "DHCP without source port", "10.40.0.9", "10.40.0.1", NULL, UDP, 67, 0,
 	  0, "pass", "local", 17, 2, NULL },
 	{ "port 67 from elsewhere", "10.40.0.9", "10.40.0.1", NULL, UDP, 67, 0,
@@ -390,9 +407,19 @@ static const struct probe_case hospital_probes[] = {
 	{ "DHCP ports over IPv6", "fd00:10::5", "fd00:10::1", NULL, UDP, 67, 0,
 	  68, "drop", "policy", 16, 2, NULL },
 	{ "DHCPv6 solicit", "fe80::5", "ff02::1:2", NULL, UDP, 547, 0, 546,
-	  "pass", "local", 1, 1, NULL },
+	  "pass", "local", 1, 2, NULL },
 	{ "DHCPv6 reply", "fe80::1", "fe80::5", NULL, UDP, 546, 0, 547, "pass",
-	  "local", 1, 1, NULL },
+	  "local", 1, 2, NULL },
+	{ "DHCPv6 to a global host is policy", "fd00:10::5", "fd00:10::9", NULL,
+	  UDP, 547, 0, 546, "drop", "policy", 16, 16, NULL },
+	{ "DHCPv6 to the gateway", "fd00:10::5", "fd00:10::1", NULL, UDP, 547,
+	  0, 546, "pass", "local", 16, 2, NULL },
+	{ "link-local source is not the gateway", "fe80::5", "fd00:10::9", NULL,
+	  TCP, 443, 0, 0, "drop", "policy", 1, 16, NULL },
+	{ "multicast source is not the gateway", "224.0.0.5", "10.10.0.9", NULL,
+	  TCP, 443, 0, 0, "drop", "policy", 1, 16, NULL },
+	{ "broadcast source is not the gateway", "255.255.255.255", "10.10.0.9",
+	  NULL, TCP, 443, 0, 0, "drop", "policy", 1, 16, NULL },
 	{ "DHCPv6 ports over IPv4", "10.40.0.9", "10.40.0.1", NULL, UDP, 547, 0,
 	  546, "drop", "policy", 17, 2, NULL },
 	{ "guest dns", "10.40.0.9", "8.8.8.8", NULL, UDP, 53, 0, 0, "pass",
@@ -420,8 +447,13 @@ static const struct probe_case hospital_probes[] = {
 	  TCP, 104, 0, 0, "pass", "allowed", 20, 19, "modalities-store" },
 	{ "GRE inside ehr", "10.10.0.5", "10.10.0.6", NULL, 47, 0, 0, 0, "drop",
 	  "policy", 16, 16, NULL },
-	{ "broadcast is policy", "10.40.0.9", "10.40.0.255", NULL, UDP, 137, 0,
-	  137, "drop", "policy", 17, 17, NULL },
+	{ "subnet broadcast is the gateway's", "10.40.0.9", "10.40.0.255", NULL,
+	  UDP, 137, 0, 137, "drop", "policy", 17, 2, NULL },
+	{ "guest DNS to limited broadcast is not world", "10.40.0.9",
+	  "255.255.255.255", NULL, UDP, 53, 0, 40000, "drop", "policy", 17, 2,
+	  NULL },
+	{ "guest mDNS to multicast is not world", "10.40.0.9", "224.0.0.251",
+	  NULL, UDP, 5353, 0, 5353, "drop", "policy", 17, 2, NULL },
 };
 
 static void run_probes(const struct comp_policy *p,
@@ -540,7 +572,7 @@ static const char features_json[] =
 	"      }\n"
 	"    },\n"
 	"    \"mgmt\": { \"members\": { \"ipv4\": [\"10.99.0.5\", \"10.99.0.5\"], \"ipv6\": [\"fd00:99::5\"] } },\n"
-	"    \"app\": { \"members\": { \"cidr\": [\"10.80.0.0/16\"] } }\n"
+	"    \"app\": { \"members\": { \"cidr\": [\"10.80.0.0/16\", \"239.1.0.0/16\", \"ff00::/8\"] } }\n"
 	"  },\n"
 	"  \"rules\": [\n"
 	"    { \"name\": \"mgmt-all\", \"from\": [\"mgmt\"], \"to\": [\"*\"], \"services\": [\"any\"] },\n"
@@ -562,12 +594,17 @@ static const char features_want[] =
 	"host4 10.70.0.10 19/17/3/02:00:00:70:00:10\n"
 	"host4 10.70.1.1 17/17/2\n"
 	"host4 10.99.0.5 18/18/0\n"
+	"host4 255.255.255.255 2/2/4\n"
 	"host6 fd00:70::10 19/17/3/02:00:00:70:00:10\n"
 	"host6 fd00:70:1::1 17/17/2\n"
 	"host6 fd00:99::5 18/18/0\n"
 	"lpm4 10.70.0.0/24 17/17/2\n"
 	"lpm4 10.80.0.0/16 16/16/0\n"
+	"lpm4 224.0.0.0/4 2/2/4\n"
+	"lpm4 239.1.0.0/16 16/16/0\n"
 	"lpm6 fd00:70::/64 17/17/2\n"
+	"lpm6 fe80::/10 2/2/4\n"
+	"lpm6 ff00::/8 16/16/0\n"
 	"mac 02:00:00:70:00:01 17/17/2\n"
 	"mac 02:00:00:70:00:10 19/17/2\n"
 	"mac 02:00:00:70:00:11 20/17/2\n"
@@ -651,6 +688,17 @@ static const struct probe_case feature_probes[] = {
 	{ "MAC member known by MAC", "10.1.1.1", "198.51.100.1",
 	  "02:00:00:70:00:01", UDP, 123, 0, 0, "pass", "allowed", 17, 1,
 	  "lab-out" },
+	{ "member prefix inside multicast beats the built-in", "10.99.0.5",
+	  "239.1.2.3", NULL, UDP, 5004, 0, 0, "pass", "allowed", 18, 16,
+	  "mgmt-all" },
+	{ "other multicast stays the gateway's", "10.99.0.5", "224.0.0.5", NULL,
+	  UDP, 5004, 0, 0, "pass", "allowed", 18, 2, "mgmt-all" },
+	{ "member with a built-in's key keeps it", "fd00:99::5", "ff02::1:2",
+	  NULL, UDP, 547, 0, 546, "pass", "allowed", 18, 16, "mgmt-all" },
+	{ "DHCPv6 to a member's multicast is not local", "fd00:70::5",
+	  "ff02::1:2", NULL, UDP, 547, 0, 546, "pass", "audit", 17, 16, NULL },
+	{ "link-local stays the gateway's", "fd00:70::5", "fe80::1", NULL, UDP,
+	  547, 0, 546, "pass", "local", 17, 2, NULL },
 };
 
 static void test_features_explain(void **state)

@@ -688,12 +688,8 @@ static void test_src_read_dir(void **state)
 	write_file(dir, "notes.txt", "x");
 	write_file(dir, "upper.JSON", "{}");
 	write_file(dir, ".json", "{}");
-	snprintf(path, sizeof(path), "%s/sub.json", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/link.json", dir);
 	assert_int_equal(symlink("a.json", path), 0);
-	snprintf(path, sizeof(path), "%s/dangling.json", dir);
-	assert_int_equal(symlink("nowhere.json", path), 0);
 
 	d = src_read_dir(dir, err, sizeof(err));
 	assert_non_null(d);
@@ -718,6 +714,23 @@ static void test_src_read_dir(void **state)
 	snprintf(path, sizeof(path), "%s/a.json", dir);
 	assert_string_equal(d->v[0].name, path);
 	src_docs_free(d);
+
+	/* a *.json entry that cannot be read as a file is an error, never
+	 * skipped: a policy file that silently vanished could reopen a path */
+	snprintf(path, sizeof(path), "%s/dangling.json", dir);
+	assert_int_equal(symlink("nowhere.json", path), 0);
+	errno = 0;
+	assert_null(src_read_dir(dir, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err, "dangling.json"));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sub.json", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	errno = 0;
+	assert_null(src_read_dir(dir, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "sub.json: not a regular file"));
+	snprintf(path, sizeof(path), "%s/a.json", dir);
 
 	/* one file */
 	d = src_read_dir(path, err, sizeof(err));
@@ -871,6 +884,32 @@ static void test_diag_cap(void **state)
 	assert_string_equal(line, "t.json:2:1: error: ports: 70000 is not a port (1-65535)");
 	cfg_diag_format(&d, CFG_MAX_DIAGS - 1, line, sizeof(line));
 	assert_string_equal(line, "t.json:65:2: error: ports: 70063 is not a port (1-65535)");
+	free(text);
+}
+
+/* Full of warnings, an error still gets a place: it refuses the policy. */
+static void test_diag_cap_error_over_warnings(void **state)
+{
+	struct cfg_policy *p = NULL;
+	struct cfg_diag d;
+	char *text;
+	size_t o = 0, i, n_err = 0;
+
+	(void)state;
+	text = malloc(8192);
+	assert_non_null(text);
+	o += (size_t)sprintf(text + o,
+			     "{\"version\": 1, \"segments\": {\"s\": {\"members\": {\"ipv4\": [\n");
+	for (i = 0; i < 100; i++)
+		o += (size_t)sprintf(text + o, "%s\"10.0.0.1\"\n", i ? "," : "");
+	sprintf(text + o, "]}}}, \"rules\": [{\"name\": \"r\", \"from\": [\"s\"], \"to\": [\"nowhere\"], \"services\": [\"x\"]}]}\n");
+	assert_int_equal(parse_one(text, &p, &d), -EINVAL);
+	assert_true(d.n_warnings > CFG_MAX_DIAGS);
+	assert_true(d.n_errors >= 1);
+	assert_int_equal(d.n, CFG_MAX_DIAGS);
+	for (i = 0; i < d.n; i++)
+		n_err += d.v[i].severity == CFG_ERROR;
+	assert_int_equal(n_err, d.n_errors < CFG_MAX_DIAGS ? d.n_errors : CFG_MAX_DIAGS);
 	free(text);
 }
 
@@ -1046,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_src_digest),
 		cmocka_unit_test(test_diag_format_and_args),
 		cmocka_unit_test(test_diag_cap),
+		cmocka_unit_test(test_diag_cap_error_over_warnings),
 		cmocka_unit_test(test_diag_quoting),
 		cmocka_unit_test(test_alloc_sweep_hospital),
 		cmocka_unit_test(test_alloc_sweep_errors),
