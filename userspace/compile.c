@@ -16,22 +16,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "errbuf.h"
 #include "compile.h"
 
 /* More raw allow entries than this is a policy mistake, not a policy. */
 #define COMP_MAX_RAW_ALLOWS (4ul * SEGD_MAX_POLICY)
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct vec {
 	void *v;
@@ -268,7 +257,7 @@ static int assign_ids(struct comp_policy *p, struct id_ctx *c,
 			continue;
 		*slot = lowest_free(c, &next);
 		if (!*slot) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"too many segments and devices: at most %d identities",
 				SEGD_MAX_IDENTITIES - SEGD_ID_FIRST);
 			ret = -ENOSPC;
@@ -293,7 +282,7 @@ static int assign_ids(struct comp_policy *p, struct id_ctx *c,
 	ret = 0;
 out:
 	if (ret == -ENOMEM)
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 	free(hints);
 	free(seg_ord);
 	free(dev_ord);
@@ -398,7 +387,7 @@ static bool gw_conflict(const struct cfg_policy *cfg,
 			if (px->family != g->family || px->plen != hlen ||
 			    memcmp(px->addr, g->addr, (size_t)alen))
 				continue;
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"%s:%d:%d: error: %s is an address of this gateway, so it cannot be a member of segment \"%s\"",
 				px->pos.file ? px->pos.file : "",
 				px->pos.line, px->pos.column, a, s->name);
@@ -417,7 +406,7 @@ static bool gw_conflict(const struct cfg_policy *cfg,
 			pos = &d->ipv6_pos;
 		else
 			continue;
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"%s:%d:%d: error: %s is an address of this gateway, so it cannot be the address of device \"%s\"",
 			pos->file ? pos->file : "", pos->line, pos->column, a,
 			d->name);
@@ -563,7 +552,7 @@ static int build_entries(struct comp_policy *p, const struct id_ctx *c,
 	ep = mk_ep(SEGD_ID_GATEWAY, SEGD_ID_GATEWAY, 0, NULL);
 	for (i = 0; i < n_gw; i++) {
 		if (gw[i].family != AF_INET && gw[i].family != AF_INET6) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"gateway address %zu: unknown address family %d",
 				i, gw[i].family);
 			ret = -EINVAL;
@@ -602,7 +591,7 @@ static int build_entries(struct comp_policy *p, const struct id_ctx *c,
 	if (vec_uniq(&E.host4, 4) || vec_uniq(&E.host6, 16) ||
 	    vec_uniq(&E.lpm4, 5) || vec_uniq(&E.lpm6, 17) ||
 	    vec_uniq(&E.macs, 6)) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"internal error: one address or MAC maps to two identities");
 		ret = -EINVAL;
 		goto fail;
@@ -620,7 +609,7 @@ static int build_entries(struct comp_policy *p, const struct id_ctx *c,
 	return 0;
 fail:
 	if (ret == -ENOMEM)
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 	free(E.host4.v);
 	free(E.host6.v);
 	free(E.lpm4.v);
@@ -928,13 +917,13 @@ static int build_allows(struct comp_policy *p, const struct id_ctx *c,
 	ret = 0;
 out:
 	if (ret == -ENOMEM)
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 	else if (ret == -E2BIG)
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"the rules expand to more than %lu allow entries",
 			COMP_MAX_RAW_ALLOWS);
 	else if (ret)
-		set_err(err, errlen, "internal error: bad reference in a rule");
+		err_set(err, errlen, "internal error: bad reference in a rule");
 	for (i = 0; i < names.n; i++)
 		free(((char **)names.v)[i]);
 	free(names.v);
@@ -980,7 +969,7 @@ int comp_build(const struct cfg_policy *cfg, const struct comp_gw_addr *gw,
 	if (out)
 		*out = NULL;
 	if (!cfg || !out || (n_gw && !gw) || (n_hints && !hints)) {
-		set_err(err, errlen, "invalid arguments");
+		err_set(err, errlen, "invalid arguments");
 		return -EINVAL;
 	}
 	ret = -ENOMEM;
@@ -1011,7 +1000,7 @@ int comp_build(const struct cfg_policy *cfg, const struct comp_gw_addr *gw,
 	*out = p;
 	return 0;
 fail_nomem:
-	set_err(err, errlen, "out of memory");
+	err_set(err, errlen, "out of memory");
 fail:
 	if (c) {
 		free(c->seg_id);

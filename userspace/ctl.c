@@ -17,23 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "../include/segd_abi.h"
 #include "ctl.h"
 #include "source.h"
-
-static void ctl_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void ctl_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const ctl_cmd_names[] = {
 	[CTL_CMD_STATUS] = "status",
@@ -101,30 +88,30 @@ int ctl_probe_parse(const char *from, const char *to, const char *proto,
 
 	memset(pr, 0, sizeof(*pr));
 	if (!from || !*from) {
-		ctl_seterr(err, errlen, "explain needs a source address (from)");
+		err_set(err, errlen, "explain needs a source address (from)");
 		return -EINVAL;
 	}
 	if (!to || !*to) {
-		ctl_seterr(err, errlen, "explain needs a destination address (to)");
+		err_set(err, errlen, "explain needs a destination address (to)");
 		return -EINVAL;
 	}
 	if (!proto || !*proto) {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "explain needs a protocol (proto: tcp, udp, icmp or icmpv6)");
 		return -EINVAL;
 	}
 	if (ctl_parse_addr(from, &ffam, pr->src, req->from, sizeof(req->from))) {
-		ctl_seterr(err, errlen, "\"%s\" is not an IPv4 or IPv6 address",
+		err_set(err, errlen, "\"%s\" is not an IPv4 or IPv6 address",
 			   from);
 		return -EINVAL;
 	}
 	if (ctl_parse_addr(to, &tfam, pr->dst, req->to, sizeof(req->to))) {
-		ctl_seterr(err, errlen, "\"%s\" is not an IPv4 or IPv6 address",
+		err_set(err, errlen, "\"%s\" is not an IPv4 or IPv6 address",
 			   to);
 		return -EINVAL;
 	}
 	if (ffam != tfam) {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "\"%s\" and \"%s\" are not of the same address family",
 			   from, to);
 		return -EINVAL;
@@ -144,33 +131,33 @@ int ctl_probe_parse(const char *from, const char *to, const char *proto,
 		pr->proto = IPPROTO_ICMPV6;
 		req->proto = "icmpv6";
 	} else {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "unknown protocol \"%s\" (use tcp, udp, icmp or icmpv6)",
 			   proto);
 		return -EINVAL;
 	}
 	icmp = pr->proto == IPPROTO_ICMP || pr->proto == IPPROTO_ICMPV6;
 	if (pr->proto == IPPROTO_ICMP && ffam != AF_INET) {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "icmp is for IPv4 addresses; use icmpv6 with \"%s\"",
 			   from);
 		return -EINVAL;
 	}
 	if (pr->proto == IPPROTO_ICMPV6 && ffam != AF_INET6) {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "icmpv6 is for IPv6 addresses; use icmp with \"%s\"",
 			   from);
 		return -EINVAL;
 	}
 	if (icmp) {
 		if (port >= 0) {
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "a port does not apply to %s (it takes an ICMP type)",
 				   req->proto);
 			return -EINVAL;
 		}
 		if (icmp_type > 255) {
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "icmp type %ld out of range (0-255)",
 				   icmp_type);
 			return -EINVAL;
@@ -181,18 +168,18 @@ int ctl_probe_parse(const char *from, const char *to, const char *proto,
 			pr->icmp_type = pr->proto == IPPROTO_ICMP ? 8 : 128;
 	} else {
 		if (icmp_type >= 0) {
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "an icmp type does not apply to %s",
 				   req->proto);
 			return -EINVAL;
 		}
 		if (port < 0) {
-			ctl_seterr(err, errlen, "%s needs a destination port",
+			err_set(err, errlen, "%s needs a destination port",
 				   req->proto);
 			return -EINVAL;
 		}
 		if (port < 1 || port > 65535) {
-			ctl_seterr(err, errlen, "port %ld out of range (1-65535)",
+			err_set(err, errlen, "port %ld out of range (1-65535)",
 				   port);
 			return -EINVAL;
 		}
@@ -200,7 +187,7 @@ int ctl_probe_parse(const char *from, const char *to, const char *proto,
 	}
 	if (src_mac) {
 		if (ctl_parse_mac(src_mac, pr->src_mac)) {
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
 				   src_mac);
 			return -EINVAL;
@@ -219,11 +206,11 @@ static int ctl_get_int(const json_t *obj, const char *key, long *out,
 	if (!v)
 		return 0;
 	if (!json_is_integer(v)) {
-		ctl_seterr(err, errlen, "\"%s\" must be an integer", key);
+		err_set(err, errlen, "\"%s\" must be an integer", key);
 		return -EINVAL;
 	}
 	if (json_integer_value(v) < 0 || json_integer_value(v) > 65535) {
-		ctl_seterr(err, errlen, "\"%s\" %lld out of range", key,
+		err_set(err, errlen, "\"%s\" %lld out of range", key,
 			   (long long)json_integer_value(v));
 		return -EINVAL;
 	}
@@ -240,7 +227,7 @@ static int ctl_get_str(const json_t *obj, const char *key, const char **out,
 	if (!v)
 		return 0;
 	if (!json_is_string(v)) {
-		ctl_seterr(err, errlen, "\"%s\" must be a string", key);
+		err_set(err, errlen, "\"%s\" must be a string", key);
 		return -EINVAL;
 	}
 	*out = json_string_value(v);
@@ -260,16 +247,16 @@ int ctl_parse_request(const json_t *obj, struct ctl_request *req, char *err,
 
 	memset(req, 0, sizeof(*req));
 	if (!json_is_object(obj)) {
-		ctl_seterr(err, errlen, "a request must be a JSON object");
+		err_set(err, errlen, "a request must be a JSON object");
 		return -EINVAL;
 	}
 	v = json_object_get(obj, "cmd");
 	if (!v) {
-		ctl_seterr(err, errlen, "missing \"cmd\"");
+		err_set(err, errlen, "missing \"cmd\"");
 		return -EINVAL;
 	}
 	if (!json_is_string(v)) {
-		ctl_seterr(err, errlen, "\"cmd\" must be a string");
+		err_set(err, errlen, "\"cmd\" must be a string");
 		return -EINVAL;
 	}
 	cmd = json_string_value(v);
@@ -282,7 +269,7 @@ int ctl_parse_request(const json_t *obj, struct ctl_request *req, char *err,
 	else if (!strcmp(cmd, "stop"))
 		req->cmd = CTL_CMD_STOP;
 	else {
-		ctl_seterr(err, errlen,
+		err_set(err, errlen,
 			   "unknown cmd \"%s\" (status, reload, explain, stop)",
 			   cmd);
 		return -EINVAL;
@@ -296,7 +283,7 @@ int ctl_parse_request(const json_t *obj, struct ctl_request *req, char *err,
 			for (i = 0; i < sizeof(explain_keys) / sizeof(*explain_keys); i++)
 				known |= !strcmp(key, explain_keys[i]);
 		if (!known) {
-			ctl_seterr(err, errlen, "unknown key \"%s\" for cmd \"%s\"",
+			err_set(err, errlen, "unknown key \"%s\" for cmd \"%s\"",
 				   key, cmd);
 			return -EINVAL;
 		}
@@ -324,7 +311,7 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *req,
 
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
-		ctl_seterr(err, errlen, "request is not valid JSON: %s (column %d)",
+		err_set(err, errlen, "request is not valid JSON: %s (column %d)",
 			   jerr.text, jerr.column);
 		memset(req, 0, sizeof(*req));
 		return -EINVAL;
@@ -366,20 +353,20 @@ int ctl_policy_load(const char *dir, const struct comp_gw_addr *gw,
 	if (!docs) {
 		ret = errno ? -errno : -EIO;
 		if (rerr[0])
-			ctl_seterr(err, errlen, "%s", rerr);
+			err_set(err, errlen, "%s", rerr);
 		else
-			ctl_seterr(err, errlen, "reading \"%s\": %s", dir,
+			err_set(err, errlen, "reading \"%s\": %s", dir,
 				   strerror(-ret));
 		return ret;
 	}
 	ret = cfg_parse(docs, &cfg, diag);
 	if (ret) {
 		if (ret == -EINVAL)
-			ctl_seterr(err, errlen, "%zu error%s in \"%s\"",
+			err_set(err, errlen, "%zu error%s in \"%s\"",
 				   diag->n_errors, diag->n_errors == 1 ? "" : "s",
 				   dir);
 		else
-			ctl_seterr(err, errlen, "parsing \"%s\": %s", dir,
+			err_set(err, errlen, "parsing \"%s\": %s", dir,
 				   strerror(-ret));
 		return ret;
 	}
@@ -407,7 +394,7 @@ int ctl_policy_load(const char *dir, const struct comp_gw_addr *gw,
 	return 0;
 fail:
 	if (ret == -ENOMEM)
-		ctl_seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 	cfg_policy_free(cfg);
 	ctl_policy_free(out);
 	return ret;
@@ -786,28 +773,28 @@ int ctl_call(const char *run_dir, const json_t *req, json_t **resp,
 	*resp = NULL;
 	ret = ctl_sock_path(run_dir, sun.sun_path, sizeof(sun.sun_path));
 	if (ret) {
-		ctl_seterr(err, errlen, "run dir \"%s\": socket path too long",
+		err_set(err, errlen, "run dir \"%s\": socket path too long",
 			   run_dir);
 		return ret;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		ctl_seterr(err, errlen, "socket: %s", strerror(errno));
+		err_set(err, errlen, "socket: %s", strerror(errno));
 		return ret;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "segd is not running (no answer on %s)",
 				   sun.sun_path);
 		else if (ret == -EACCES || ret == -EPERM)
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "permission denied on %s: segd answers root only",
 				   sun.sun_path);
 		else
-			ctl_seterr(err, errlen, "connecting to %s: %s",
+			err_set(err, errlen, "connecting to %s: %s",
 				   sun.sun_path, strerror(-ret));
 		goto out;
 	}
@@ -815,7 +802,7 @@ int ctl_call(const char *run_dir, const json_t *req, json_t **resp,
 	/* A peer that refuses us answers, then closes before our request is
 	 * written: read its answer anyway. */
 	if (ret && ret != -EPIPE && ret != -ECONNRESET) {
-		ctl_seterr(err, errlen, "sending to %s: %s", sun.sun_path,
+		err_set(err, errlen, "sending to %s: %s", sun.sun_path,
 			   strerror(-ret));
 		goto out;
 	}
@@ -835,7 +822,7 @@ int ctl_call(const char *run_dir, const json_t *req, json_t **resp,
 				     (now.tv_nsec - start.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			ret = -ETIMEDOUT;
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "segd did not answer within %d ms on %s",
 				   timeout_ms, sun.sun_path);
 			goto out;
@@ -855,13 +842,13 @@ int ctl_call(const char *run_dir, const json_t *req, json_t **resp,
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			ctl_seterr(err, errlen, "reading from %s: %s",
+			err_set(err, errlen, "reading from %s: %s",
 				   sun.sun_path, strerror(-ret));
 			goto out;
 		}
 		if (n == 0) {
 			ret = -ECONNRESET;
-			ctl_seterr(err, errlen,
+			err_set(err, errlen,
 				   "segd closed the connection without an answer");
 			goto out;
 		}
@@ -872,7 +859,7 @@ int ctl_call(const char *run_dir, const json_t *req, json_t **resp,
 	*resp = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
 	if (!*resp) {
 		ret = -EPROTO;
-		ctl_seterr(err, errlen, "segd sent an invalid answer: %s",
+		err_set(err, errlen, "segd sent an invalid answer: %s",
 			   jerr.text);
 		goto out;
 	}

@@ -84,3 +84,16 @@ void jo_error_obj(json_t *extra, const char *fmt, ...)
 	jo_verror(extra, fmt, ap);
 	va_end(ap);
 }
+
+int jo_usage(const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	if (jo_is_json)
+		jo_error("%s (see %s help)", msg, jo_prog);
+	else
+		fprintf(stderr, "%s: %s\n(run `%s help` for usage)\n", jo_prog,
+			msg, jo_prog);
+	return 2;
+}

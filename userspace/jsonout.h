@@ -23,6 +23,10 @@ void jo_emit_record(json_t *obj);
  * "ok" (false when it has an "error") unless @obj has one. */
 void jo_emit(json_t *obj);
 
+/* jo_usage - report a command-line mistake (fmt takes one %s, @arg), with a
+ * pointer to `segctl help`; returns 2, the usage exit status. */
+int jo_usage(const char *fmt, const char *arg);
+
 /* jo_error - report an error: {"error": MSG} or "PROG: error: MSG". */
 void jo_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "errbuf.h"
 #include "../include/segd_abi.h"
 #include "loader.h"
 #include "log.h"
@@ -41,27 +42,13 @@ struct ldr {
 	size_t n_created;	/* maps not pinned before this load */
 };
 
-static void ldr_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void ldr_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX], *slash;
 	struct statfs sfs;
 
 	if (snprintf(path, sizeof(path), "%s", pin_dir) >= (int)sizeof(path)) {
-		ldr_seterr(err, errlen, "pin dir \"%s\": name too long", pin_dir);
+		err_set(err, errlen, "pin dir \"%s\": name too long", pin_dir);
 		return -ENAMETOOLONG;
 	}
 	/* The pin dir itself may not exist yet: judge its nearest parent. */
@@ -71,7 +58,7 @@ int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen)
 		if (errno != ENOENT) {
 			int ret = -errno;
 
-			ldr_seterr(err, errlen, "pin dir \"%s\": %s", path,
+			err_set(err, errlen, "pin dir \"%s\": %s", path,
 				   strerror(errno));
 			return ret;
 		}
@@ -94,11 +81,11 @@ int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen)
 	if (slash && slash != path)
 		*slash = '\0';
 	if (!strcmp(path, "/sys/fs/bpf"))
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "pin dir \"%s\" is not on a BPF filesystem: /sys/fs/bpf is not bpffs; mount it first: mount -t bpf bpf /sys/fs/bpf",
 			   pin_dir);
 	else
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "pin dir \"%s\" is not on a BPF filesystem (bpffs); mount one first: mkdir -p %s && mount -t bpf bpf %s",
 			   pin_dir, path, path);
 	return -ENOTSUP;
@@ -150,7 +137,7 @@ static int ldr_check_pinned_map(struct bpf_map *m, const char *path,
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		ret = -errno;
-		ldr_seterr(err, errlen, "pinned map \"%s\": %s", path,
+		err_set(err, errlen, "pinned map \"%s\": %s", path,
 			   strerror(errno));
 		goto out;
 	}
@@ -167,7 +154,7 @@ static int ldr_check_pinned_map(struct bpf_map *m, const char *path,
 			info.max_entries);
 		ret = bpf_map__set_max_entries(m, info.max_entries);
 		if (ret)
-			ldr_seterr(err, errlen, "adopting \"%s\": %s", path,
+			err_set(err, errlen, "adopting \"%s\": %s", path,
 				   strerror(-ret));
 		goto out;
 	}
@@ -176,7 +163,7 @@ static int ldr_check_pinned_map(struct bpf_map *m, const char *path,
 	    info.value_size != bpf_map__value_size(m) ||
 	    info.max_entries != bpf_map__max_entries(m) ||
 	    info.map_flags != bpf_map__map_flags(m)) {
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "pinned map \"%s\" does not match this build (type %u/%u, key %u/%u, value %u/%u, entries %u/%u, flags 0x%x/0x%x: pinned/expected); remove the old pins with `segctl teardown --yes` first",
 			   path, info.type, bpf_map__type(m), info.key_size,
 			   bpf_map__key_size(m), info.value_size,
@@ -277,19 +264,19 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 	if (snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir) >=
 	    (int)sizeof(l->pin_dir)) {
 		ret = -ENAMETOOLONG;
-		ldr_seterr(err, errlen, "pin dir \"%s\": name too long", pin_dir);
+		err_set(err, errlen, "pin dir \"%s\": name too long", pin_dir);
 		goto fail;
 	}
 	ret = ldr_mkdirs(pin_dir);
 	if (ret) {
-		ldr_seterr(err, errlen, "creating pin dir \"%s\": %s", pin_dir,
+		err_set(err, errlen, "creating pin dir \"%s\": %s", pin_dir,
 			   strerror(-ret));
 		goto fail;
 	}
 	l->skel = segd_bpf__open();
 	if (!l->skel) {
 		ret = -errno;
-		ldr_seterr(err, errlen, "opening the BPF object: %s",
+		err_set(err, errlen, "opening the BPF object: %s",
 			   strerror(-ret));
 		goto fail;
 	}
@@ -309,7 +296,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 				continue;
 			ret = bpf_map__set_max_entries(m, caps[i].max_entries);
 			if (ret) {
-				ldr_seterr(err, errlen, "sizing %s to %u entries: %s",
+				err_set(err, errlen, "sizing %s to %u entries: %s",
 					   caps[i].map, caps[i].max_entries,
 					   strerror(-ret));
 				goto fail;
@@ -318,7 +305,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 		if (snprintf(path, sizeof(path), "%s/%s", pin_dir,
 			     bpf_map__name(m)) >= (int)sizeof(path)) {
 			ret = -ENAMETOOLONG;
-			ldr_seterr(err, errlen, "pin path for %s too long",
+			err_set(err, errlen, "pin path for %s too long",
 				   bpf_map__name(m));
 			goto fail;
 		}
@@ -329,7 +316,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 			goto fail;
 		ret = bpf_map__set_pin_path(m, path);
 		if (ret) {
-			ldr_seterr(err, errlen, "pin path \"%s\": %s", path,
+			err_set(err, errlen, "pin path \"%s\": %s", path,
 				   strerror(-ret));
 			goto fail;
 		}
@@ -337,7 +324,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 	ret = segd_bpf__load(l->skel);
 	if (ret) {
 		ret = ret < 0 ? ret : -errno;
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "loading the XDP program: %s (the kernel's reason is logged above)",
 			   strerror(-ret));
 		goto fail;
@@ -429,20 +416,20 @@ static int ldr_update_pinned(struct ldr *l, const char *ifname, int ifindex,
 	link = bpf_link__open(path);
 	if (!link) {
 		ret = -errno;
-		ldr_seterr(err, errlen, "opening pinned link \"%s\": %s", path,
+		err_set(err, errlen, "opening pinned link \"%s\": %s", path,
 			   strerror(-ret));
 		return ret;
 	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
 		ret = -errno;
-		ldr_seterr(err, errlen, "pinned link \"%s\": %s", path,
+		err_set(err, errlen, "pinned link \"%s\": %s", path,
 			   strerror(-ret));
 		goto out;
 	}
 	if (info.type != BPF_LINK_TYPE_XDP) {
 		ret = -EINVAL;
-		ldr_seterr(err, errlen, "\"%s\" is not an XDP link", path);
+		err_set(err, errlen, "\"%s\" is not an XDP link", path);
 		goto out;
 	}
 	if (info.xdp.ifindex == 0) {
@@ -456,14 +443,14 @@ static int ldr_update_pinned(struct ldr *l, const char *ifname, int ifindex,
 	}
 	if ((int)info.xdp.ifindex != ifindex) {
 		ret = -EEXIST;
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "\"%s\" runs on ifindex %u, but \"%s\" is ifindex %d (renamed interface?); remove it with `segctl teardown --yes`",
 			   path, info.xdp.ifindex, ifname, ifindex);
 		goto out;
 	}
 	ret = bpf_link__update_program(link, l->skel->progs.segd_xdp);
 	if (ret) {
-		ldr_seterr(err, errlen, "updating the program in \"%s\": %s",
+		err_set(err, errlen, "updating the program in \"%s\": %s",
 			   path, strerror(-ret));
 		goto out;
 	}
@@ -497,7 +484,7 @@ static int ldr_attach_new(struct ldr *l, const char *ifname, int ifindex,
 		if (bpf_obj_pin(fd, path)) {
 			ret = -errno;
 			close(fd);	/* unpinned: this detaches it */
-			ldr_seterr(err, errlen, "pinning link \"%s\": %s", path,
+			err_set(err, errlen, "pinning link \"%s\": %s", path,
 				   strerror(-ret));
 			return ret;
 		}
@@ -517,7 +504,7 @@ static int ldr_attach_new(struct ldr *l, const char *ifname, int ifindex,
 	ret = ldr_iface_query(l->pin_dir, ifname, l->prog_id, &st);
 	if (ret || !st.mode || strcmp(st.mode, "native")) {
 		bpf_link__destroy(link);	/* not pinned: detaches */
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "\"%s\" has no native (driver) XDP support; run segd with --xdp-mode skb for generic mode",
 			   ifname);
 		return ret ? ret : -EOPNOTSUPP;
@@ -525,7 +512,7 @@ static int ldr_attach_new(struct ldr *l, const char *ifname, int ifindex,
 	ret = bpf_link__pin(link, path);
 	if (ret) {
 		bpf_link__destroy(link);
-		ldr_seterr(err, errlen, "pinning link \"%s\": %s", path,
+		err_set(err, errlen, "pinning link \"%s\": %s", path,
 			   strerror(-ret));
 		return ret;
 	}
@@ -535,11 +522,11 @@ static int ldr_attach_new(struct ldr *l, const char *ifname, int ifindex,
 
 attach_err:
 	if (ret == -EBUSY || ret == -EEXIST)
-		ldr_seterr(err, errlen,
+		err_set(err, errlen,
 			   "attaching XDP to \"%s\": %s (another XDP program is attached; detach it first, e.g. ip link set dev %s xdp off)",
 			   ifname, strerror(-ret), ifname);
 	else
-		ldr_seterr(err, errlen, "attaching XDP to \"%s\": %s", ifname,
+		err_set(err, errlen, "attaching XDP to \"%s\": %s", ifname,
 			   strerror(-ret));
 	return ret;
 }
@@ -566,12 +553,12 @@ int ldr_attach(struct ldr *l, const char *ifname, bool *created, char *err,
 	*created = false;
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
-		ldr_seterr(err, errlen, "no such interface \"%s\"", ifname);
+		err_set(err, errlen, "no such interface \"%s\"", ifname);
 		return -ENODEV;
 	}
 	ret = ldr_link_pin_path(l->pin_dir, ifname, path, sizeof(path));
 	if (ret) {
-		ldr_seterr(err, errlen, "link pin path for \"%s\" too long",
+		err_set(err, errlen, "link pin path for \"%s\" too long",
 			   ifname);
 		return ret;
 	}

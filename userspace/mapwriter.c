@@ -29,6 +29,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "errbuf.h"
 #include "log.h"
 #include "mapwriter.h"
 
@@ -177,20 +178,6 @@ static size_t mapw_kind_count(const struct comp_policy *p, enum mapw_kind k)
 	default:
 		return 0;
 	}
-}
-
-static void mapw_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void mapw_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static const char *const mapw_names[9] = {
@@ -527,7 +514,7 @@ static int mapw_write_kind(int fd, enum mapw_kind k, const struct comp_policy *p
 		if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
 			int ret = -errno;
 
-			mapw_seterr(err, errlen, "writing entry %zu of %s: %s",
+			err_set(err, errlen, "writing entry %zu of %s: %s",
 				    i, mapw_descs[k].name, strerror(-ret));
 			return ret;
 		}
@@ -554,7 +541,7 @@ static int mapw_write_names(const struct mapw_fds *fds,
 		if (bpf_map_update_elem(fds->names, &key, &n, BPF_ANY)) {
 			int ret = -errno;
 
-			mapw_seterr(err, errlen, "writing name \"%s\" (id %u) to %s: %s",
+			err_set(err, errlen, "writing name \"%s\" (id %u) to %s: %s",
 				    id->name, id->id, SEGD_MAP_NAMES,
 				    strerror(-ret));
 			return ret;
@@ -595,7 +582,7 @@ static int mapw_apply_common(const struct mapw_fds *fds,
 	memset(stale, 0, sizeof(stale));
 	ret = mapw_read_config(fds, &cur);
 	if (ret) {
-		mapw_seterr(err, errlen, "reading %s: %s", SEGD_MAP_CONFIG,
+		err_set(err, errlen, "reading %s: %s", SEGD_MAP_CONFIG,
 			    strerror(-ret));
 		return ret;
 	}
@@ -613,19 +600,19 @@ static int mapw_apply_common(const struct mapw_fds *fds,
 		ret = mapw_scan(fd, &mapw_descs[k], (long)old_slot,
 				&n_live[k], &stale[k]);
 		if (ret) {
-			mapw_seterr(err, errlen, "reading %s: %s",
+			err_set(err, errlen, "reading %s: %s",
 				    mapw_descs[k].name, strerror(-ret));
 			goto out;
 		}
 		ret = mapw_max_entries(fd, &max);
 		if (ret) {
-			mapw_seterr(err, errlen, "querying %s: %s",
+			err_set(err, errlen, "querying %s: %s",
 				    mapw_descs[k].name, strerror(-ret));
 			goto out;
 		}
 		need = n_live[k] + mapw_kind_count(p, k);
 		if (need > max) {
-			mapw_seterr(err, errlen,
+			err_set(err, errlen,
 				    "policy does not fit %s: %zu new entries + %zu live entries > capacity %u (a generation switch holds both)",
 				    mapw_descs[k].name, mapw_kind_count(p, k),
 				    n_live[k], max);
@@ -635,13 +622,13 @@ static int mapw_apply_common(const struct mapw_fds *fds,
 	}
 	ret = mapw_max_entries(fds->names, &max);
 	if (ret) {
-		mapw_seterr(err, errlen, "querying %s: %s", SEGD_MAP_NAMES,
+		err_set(err, errlen, "querying %s: %s", SEGD_MAP_NAMES,
 			    strerror(-ret));
 		goto out;
 	}
 	for (i = 0; i < p->n_ids; i++) {
 		if (p->ids[i].id >= max) {
-			mapw_seterr(err, errlen,
+			err_set(err, errlen,
 				    "identity \"%s\" has id %u, beyond the capacity of %s (%u)",
 				    p->ids[i].name, p->ids[i].id,
 				    SEGD_MAP_NAMES, max);
@@ -664,7 +651,7 @@ static int mapw_apply_common(const struct mapw_fds *fds,
 	for (k = 0; k < MK__N; k++) {
 		ret = mapw_delete_keys(mapw_kind_fd(fds, k), &stale[k]);
 		if (ret) {
-			mapw_seterr(err, errlen, "clearing leftovers of %s: %s",
+			err_set(err, errlen, "clearing leftovers of %s: %s",
 				    mapw_descs[k].name, strerror(-ret));
 			goto out;
 		}
@@ -688,7 +675,7 @@ static int mapw_apply_common(const struct mapw_fds *fds,
 	t = mapw_now_ns();
 	if (bpf_map_update_elem(fds->config, &zero, &next, BPF_ANY)) {
 		ret = -errno;
-		mapw_seterr(err, errlen, "switching %s: %s", SEGD_MAP_CONFIG,
+		err_set(err, errlen, "switching %s: %s", SEGD_MAP_CONFIG,
 			    strerror(-ret));
 		goto rollback;
 	}

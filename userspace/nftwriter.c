@@ -24,23 +24,10 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "errbuf.h"
 #include "nftwriter.h"
 
 #define NFTW_BUFSZ (MNL_SOCKET_BUFFER_SIZE * 4)
-
-static void nftw_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void nftw_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 bool nftw_valid_name(const char *t)
 {
@@ -236,7 +223,7 @@ int nftw_apply(const char *table, char *err, size_t errlen)
 	int ret;
 
 	if (!nftw_valid_name(table)) {
-		nftw_seterr(err, errlen, "invalid nft table name \"%s\"",
+		err_set(err, errlen, "invalid nft table name \"%s\"",
 			    table ? table : "");
 		return -EINVAL;
 	}
@@ -246,7 +233,7 @@ int nftw_apply(const char *table, char *err, size_t errlen)
 	r = nftw_ct_rule(table);
 	if (!buf || !t || !c || !r) {
 		ret = -ENOMEM;
-		nftw_seterr(err, errlen, "nft table \"%s\": out of memory", table);
+		err_set(err, errlen, "nft table \"%s\": out of memory", table);
 		goto out;
 	}
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
@@ -291,7 +278,7 @@ int nftw_apply(const char *table, char *err, size_t errlen)
 	ret = nftw_talk(mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), acks,
 			NULL, NULL);
 	if (ret)
-		nftw_seterr(err, errlen, "writing nft table inet %s: %s", table,
+		err_set(err, errlen, "writing nft table inet %s: %s", table,
 			    strerror(-ret));
 out:
 	if (b)
@@ -312,7 +299,7 @@ int nftw_delete(const char *table, char *err, size_t errlen)
 	int ret;
 
 	if (!nftw_valid_name(table)) {
-		nftw_seterr(err, errlen, "invalid nft table name \"%s\"",
+		err_set(err, errlen, "invalid nft table name \"%s\"",
 			    table ? table : "");
 		return -EINVAL;
 	}
@@ -335,7 +322,7 @@ int nftw_delete(const char *table, char *err, size_t errlen)
 	ret = nftw_talk(mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b), 1,
 			NULL, NULL);
 	if (ret && ret != -ENOENT)
-		nftw_seterr(err, errlen, "deleting nft table inet %s: %s",
+		err_set(err, errlen, "deleting nft table inet %s: %s",
 			    table, strerror(-ret));
 out:
 	if (b)

@@ -123,19 +123,6 @@ static void usage(FILE *f)
 		SEGD_DEFAULT_PIN_DIR, SEGD_DEFAULT_RUN_DIR, NFTW_DEFAULT_TABLE);
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	if (jo_json())
-		jo_error("%s (see segctl help)", msg);
-	else
-		fprintf(stderr, "segctl: %s\n(run `segctl help` for usage)\n",
-			msg);
-	return EXIT_USAGE;
-}
-
 static int do_help(int argc, char **argv)
 {
 	(void)argc;
@@ -224,7 +211,7 @@ static int do_check(int argc, char **argv)
 	int ret, rc;
 
 	if (argc != 2)
-		return usage_error("check takes one argument: the segment directory%s",
+		return jo_usage("check takes one argument: the segment directory%s",
 				   "");
 	diag = calloc(1, sizeof(*diag));
 	if (!diag) {
@@ -338,7 +325,7 @@ static int do_explain(int argc, char **argv)
 			break;
 		case 'p':
 			if (port >= 0)
-				return usage_error("explain: --port given twice%s", "");
+				return jo_usage("explain: --port given twice%s", "");
 			port = parse_num(optarg, 65535);
 			if (port < 1) {
 				/* a bad value is invalid input (1), like a bad
@@ -350,7 +337,7 @@ static int do_explain(int argc, char **argv)
 			break;
 		case 'T':
 			if (icmp_type >= 0)
-				return usage_error("explain: --icmp-type given twice%s", "");
+				return jo_usage("explain: --icmp-type given twice%s", "");
 			icmp_type = parse_num(optarg, 255);
 			if (icmp_type < 0) {
 				jo_error("--icmp-type \"%s\" is not an ICMP type (0-255)",
@@ -365,15 +352,15 @@ static int do_explain(int argc, char **argv)
 			segments = optarg;
 			break;
 		default:
-			return usage_error("explain: unknown or incomplete option \"%s\"",
+			return jo_usage("explain: unknown or incomplete option \"%s\"",
 					   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("explain: unexpected argument \"%s\"",
+		return jo_usage("explain: unexpected argument \"%s\"",
 				   argv[optind]);
 	if (!from || !to || !proto)
-		return usage_error("explain needs --from, --to and --proto%s", "");
+		return jo_usage("explain needs --from, --to and --proto%s", "");
 
 	rq = json_pack("{s:s, s:s, s:s, s:s}", "cmd", "explain", "from", from,
 		       "to", to, "proto", proto);
@@ -762,7 +749,7 @@ static int do_status(int argc, char **argv)
 	int ret;
 
 	if (argc != 1)
-		return usage_error("status takes no argument (\"%s\")", argv[1]);
+		return jo_usage("status takes no argument (\"%s\")", argv[1]);
 	ret = call("status", &resp, CALL_TIMEOUT_MS, err, sizeof(err));
 	if (!ret) {
 		if (!json_is_true(json_object_get(resp, "ok"))) {
@@ -872,7 +859,7 @@ static int do_apply(int argc, char **argv)
 	int ret;
 
 	if (argc != 1)
-		return usage_error("apply takes no argument (\"%s\"); segd reloads its --segments directory",
+		return jo_usage("apply takes no argument (\"%s\"); segd reloads its --segments directory",
 				   argv[1]);
 	ret = call("reload", &resp, RELOAD_TIMEOUT_MS, err, sizeof(err));
 	if (ret) {
@@ -958,7 +945,7 @@ static int do_teardown(int argc, char **argv)
 		if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
 			yes = true;
 		else
-			return usage_error("teardown: unexpected argument \"%s\"",
+			return jo_usage("teardown: unexpected argument \"%s\"",
 					   argv[i]);
 	}
 	if (ctl_sock_path(g_run_dir, sock, sizeof(sock))) {
@@ -990,7 +977,7 @@ static int do_teardown(int argc, char **argv)
 	}
 	if (!nftw_valid_name(table)) {
 		json_decref(resp);
-		return usage_error("--nft-table \"%s\" is not a valid table name",
+		return jo_usage("--nft-table \"%s\" is not a valid table name",
 				   table);
 	}
 	ret = pinned_scan(g_pin_dir, &p);
@@ -1220,18 +1207,18 @@ int main(int argc, char **argv)
 	argc = take_globals(argc, argv, &json, &help, &bad);
 	jo_init("segctl", json);
 	if (argc < 0)
-		return usage_error("option \"%s\" needs a value", bad);
+		return jo_usage("option \"%s\" needs a value", bad);
 	if (help || argc < 2) {
 		if (help) {
 			usage(stdout);
 			return EXIT_OK;
 		}
-		return usage_error("no command given%s", "");
+		return jo_usage("no command given%s", "");
 	}
 	if (!*g_pin_dir || !*g_run_dir)
-		return usage_error("empty --pin-dir or --run-dir%s", "");
+		return jo_usage("empty --pin-dir or --run-dir%s", "");
 	for (i = 0; i < N_CMDS; i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command \"%s\"", argv[1]);
+	return jo_usage("unknown command \"%s\"", argv[1]);
 }

@@ -25,24 +25,11 @@
 
 #include <openssl/evp.h>
 
+#include "errbuf.h"
 #include "source.h"
 
 /* A policy file larger than this is a mistake (or an attack), not policy. */
 #define SRC_MAX_FILE (16u << 20)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void src_docs_free(struct src_docs *d)
 {
@@ -160,17 +147,17 @@ static int read_file(const char *path, char **text, size_t *len, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-ret));
+		err_set(err, errlen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-ret));
+		err_set(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = -EINVAL;
-		set_err(err, errlen, "%s: not a regular file", path);
+		err_set(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	for (;;) {
@@ -183,7 +170,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err,
 			nb = realloc(buf, cap);
 			if (!nb) {
 				ret = -ENOMEM;
-				set_err(err, errlen, "%s: out of memory", path);
+				err_set(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = nb;
@@ -193,7 +180,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err,
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			set_err(err, errlen, "%s: %s", path, strerror(-ret));
+			err_set(err, errlen, "%s: %s", path, strerror(-ret));
 			goto fail;
 		}
 		if (r == 0)
@@ -201,7 +188,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err,
 		n += (size_t)r;
 		if (n > SRC_MAX_FILE) {
 			ret = -EFBIG;
-			set_err(err, errlen, "%s: larger than %u MiB", path,
+			err_set(err, errlen, "%s: larger than %u MiB", path,
 				SRC_MAX_FILE >> 20);
 			goto fail;
 		}
@@ -210,7 +197,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err,
 	if (!buf) {
 		buf = malloc(1);
 		if (!buf) {
-			set_err(err, errlen, "%s: out of memory", path);
+			err_set(err, errlen, "%s: out of memory", path);
 			return -ENOMEM;
 		}
 	}
@@ -264,7 +251,7 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, char *err,
 	dp = opendir(dir);
 	if (!dp) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", dir, strerror(-ret));
+		err_set(err, errlen, "%s: %s", dir, strerror(-ret));
 		return ret;
 	}
 	for (;;) {
@@ -273,7 +260,7 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, char *err,
 		if (!de) {
 			if (errno) {
 				ret = -errno;
-				set_err(err, errlen, "%s: %s", dir,
+				err_set(err, errlen, "%s: %s", dir,
 					strerror(-ret));
 				goto fail;
 			}
@@ -290,13 +277,13 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, char *err,
 		 * silently vanished could reopen a path. */
 		if (stat(path, &st)) {
 			ret = -errno;
-			set_err(err, errlen, "%s: %s", path, strerror(-ret));
+			err_set(err, errlen, "%s: %s", path, strerror(-ret));
 			free(path);
 			goto fail;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			ret = -EINVAL;
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"%s: not a regular file (every *.json entry of a policy directory must be one)",
 				path);
 			free(path);
@@ -321,7 +308,7 @@ static int list_dir(const char *dir, char ***out, size_t *n_out, char *err,
 	return 0;
 nomem:
 	ret = -ENOMEM;
-	set_err(err, errlen, "%s: out of memory", dir);
+	err_set(err, errlen, "%s: out of memory", dir);
 fail:
 	closedir(dp);
 	for (i = 0; i < n; i++)
@@ -339,13 +326,13 @@ struct src_docs *src_read_dir(const char *dir, char *err, size_t errlen)
 	int ret;
 
 	if (!dir || !*dir) {
-		set_err(err, errlen, "no policy directory given");
+		err_set(err, errlen, "no policy directory given");
 		errno = EINVAL;
 		return NULL;
 	}
 	if (stat(dir, &st)) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s", dir, strerror(-ret));
+		err_set(err, errlen, "%s: %s", dir, strerror(-ret));
 		errno = -ret;
 		return NULL;
 	}
@@ -362,12 +349,12 @@ struct src_docs *src_read_dir(const char *dir, char *err, size_t errlen)
 		if (ret)
 			goto fail;
 		if (!n) {
-			set_err(err, errlen, "%s: no *.json file", dir);
+			err_set(err, errlen, "%s: no *.json file", dir);
 			ret = -ENODATA;
 			goto fail;
 		}
 	} else {
-		set_err(err, errlen, "%s: not a file or directory", dir);
+		err_set(err, errlen, "%s: not a file or directory", dir);
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -389,14 +376,14 @@ struct src_docs *src_read_dir(const char *dir, char *err, size_t errlen)
 	}
 	ret = digest_docs(d);
 	if (ret) {
-		set_err(err, errlen, "%s: cannot compute the digest", dir);
+		err_set(err, errlen, "%s: cannot compute the digest", dir);
 		goto fail;
 	}
 	free(paths);
 	return d;
 nomem:
 	ret = -ENOMEM;
-	set_err(err, errlen, "%s: out of memory", dir);
+	err_set(err, errlen, "%s: out of memory", dir);
 fail:
 	if (paths) {
 		for (i = 0; i < n; i++)

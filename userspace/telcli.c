@@ -29,24 +29,10 @@
 
 #define TCLI_OK 0
 #define TCLI_FAIL 1
-#define TCLI_USAGE 2
 #define TCLI_LABEL (SEGD_NAME_LEN + 16)
 #define TCLI_TOP_ROWS 10
 #define TCLI_SRC_WINDOW_S 60
 #define TCLI_TAIL_BYTES (1 << 20)	/* top: backlog read at start */
-
-static int tcli_usage(const char *fmt, const char *arg)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	if (jo_json())
-		jo_error("%s (see segctl help)", msg);
-	else
-		fprintf(stderr, "segctl: %s\n(run `segctl help` for usage)\n",
-			msg);
-	return TCLI_USAGE;
-}
 
 static double now_s(clockid_t c)
 {
@@ -257,7 +243,7 @@ int tcli_stats(const struct tcli_env *env, int argc, char **argv)
 	int w_src = 3, w_dst = 3, w_r = 6;
 
 	if (argc != 1)
-		return tcli_usage("stats takes no argument (\"%s\")", argv[1]);
+		return jo_usage("stats takes no argument (\"%s\")", argv[1]);
 	if (tcli_counters_read(env, &c, true))
 		return TCLI_FAIL;
 	have_prev = !tcli_snap_load(env, &prev);
@@ -564,7 +550,7 @@ int tcli_events(const struct tcli_env *env, int argc, char **argv)
 		case 'n':
 			n = tcli_num(optarg, 0, 1000000);
 			if (n < 0)
-				return tcli_usage("-n \"%s\": a number of events, 0 to 1000000",
+				return jo_usage("-n \"%s\": a number of events, 0 to 1000000",
 						  optarg);
 			break;
 		case 's':
@@ -577,7 +563,7 @@ int tcli_events(const struct tcli_env *env, int argc, char **argv)
 				if (!strcmp(optarg, tel_reason_name(r)))
 					break;
 			if (r == SEGD_REASON__MAX)
-				return tcli_usage("--reason \"%s\": not a reason (policy, isolated, spoofed, malformed, fragment, unknown_ethertype, no_policy, audit, ...)",
+				return jo_usage("--reason \"%s\": not a reason (policy, isolated, spoofed, malformed, fragment, unknown_ethertype, no_policy, audit, ...)",
 						  optarg);
 			flt.reason = optarg;
 			break;
@@ -586,12 +572,12 @@ int tcli_events(const struct tcli_env *env, int argc, char **argv)
 			given = optarg;
 			break;
 		default:
-			return tcli_usage("events: unknown option or missing value \"%s\"",
+			return jo_usage("events: unknown option or missing value \"%s\"",
 					  argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return tcli_usage("events: unexpected argument \"%s\"", argv[optind]);
+		return jo_usage("events: unexpected argument \"%s\"", argv[optind]);
 	if (tcli_events_file(env, given, path, sizeof(path)))
 		return TCLI_FAIL;
 
@@ -900,25 +886,25 @@ int tcli_top(const struct tcli_env *env, int argc, char **argv)
 		case 'n':
 			frames = tcli_num(optarg, 1, 1000000);
 			if (frames < 0)
-				return tcli_usage("-n \"%s\": a number of frames, 1 or more",
+				return jo_usage("-n \"%s\": a number of frames, 1 or more",
 						  optarg);
 			break;
 		case 'i':
 			interval = tcli_num(optarg, 1, 3600);
 			if (interval < 0)
-				return tcli_usage("--interval \"%s\": seconds, 1 to 3600",
+				return jo_usage("--interval \"%s\": seconds, 1 to 3600",
 						  optarg);
 			break;
 		case 'F':
 			given = optarg;
 			break;
 		default:
-			return tcli_usage("top: unknown option or missing value \"%s\"",
+			return jo_usage("top: unknown option or missing value \"%s\"",
 					  argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return tcli_usage("top: unexpected argument \"%s\"", argv[optind]);
+		return jo_usage("top: unexpected argument \"%s\"", argv[optind]);
 	/* Events are optional for top: without them, pairs only. */
 	if (given) {
 		snprintf(path, sizeof(path), "%s", given);

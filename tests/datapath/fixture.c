@@ -15,26 +15,13 @@
 
 #include "segd.skel.h"
 #include "fixture.h"
+#include "compile.h"
 
-static const char *const reason_names[SEGD_REASON__MAX] = {
-	[SEGD_REASON_ALLOWED] = "allowed",
-	[SEGD_REASON_REPLY] = "reply",
-	[SEGD_REASON_LOCAL] = "local",
-	[SEGD_REASON_FRAGMENT] = "fragment",
-	[SEGD_REASON_AUDIT] = "audit",
-	[SEGD_REASON_POLICY] = "policy",
-	[SEGD_REASON_SPOOFED] = "spoofed",
-	[SEGD_REASON_MALFORMED] = "malformed",
-	[SEGD_REASON_UNKNOWN_ETHERTYPE] = "unknown_ethertype",
-	[SEGD_REASON_ISOLATED] = "isolated",
-	[SEGD_REASON_NO_POLICY] = "no_policy",
-};
 
+/* The names the controller uses (metrics labels, JSON): one table. */
 const char *dp_reason_name(unsigned int reason)
 {
-	if (reason < SEGD_REASON__MAX && reason_names[reason])
-		return reason_names[reason];
-	return "?";
+	return comp_reason_name(reason);
 }
 
 /* Keep libbpf quiet unless loading fails; then the verifier log matters. */
