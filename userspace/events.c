@@ -246,10 +246,26 @@ int ev_sink_write(struct ev_sink *s, const char *line, size_t len)
 			return ret;
 		}
 	}
+	if (s->cut) {
+		/* An earlier line was cut (disk full) and could not be taken
+		 * back: end it, so this one starts on a line of its own and
+		 * a reader loses one line, not two. */
+		if (write(s->fd, "\n", 1) != 1) {
+			s->failed++;
+			return -EIO;
+		}
+		s->size++;
+		s->cut = false;
+	}
 	n = write(s->fd, line, len);
 	if (n < 0 || (size_t)n != len) {
-		ret = n < 0 ? -errno : -EIO;
+		ret = n < 0 ? -errno : -ENOSPC;
 		s->failed++;
+		/* Take a partial line back; where that is impossible (a
+		 * pipe, stdout), remember to end it before the next one. */
+		if (n > 0 && (s->fd == STDOUT_FILENO ||
+			      ftruncate(s->fd, (off_t)s->size)))
+			s->cut = true;
 		return ret;
 	}
 	s->size += len;

@@ -64,6 +64,7 @@ struct ev_sink {
 	uint64_t max_size;	/* 0: no size rotation */
 	uint64_t written;	/* lines written since start */
 	uint64_t failed;	/* lines that could not be written */
+	bool cut;		/* a partial line is at the end of the file */
 };
 
 /* ev_sink_open - 0 or a negative errno. */

@@ -40,6 +40,7 @@ struct ldr {
 	char *stale[LDR_MAX_STALE];	/* pinned segd_* maps of another build */
 	size_t n_stale;
 	size_t n_created;	/* maps not pinned before this load */
+	size_t n_maps;		/* maps this load pins */
 };
 
 int ldr_check_bpffs(const char *pin_dir, char *err, size_t errlen)
@@ -309,6 +310,7 @@ struct ldr *ldr_open_load(const char *pin_dir, enum ldr_xdp_mode mode,
 				   bpf_map__name(m));
 			goto fail;
 		}
+		l->n_maps++;
 		if (access(path, F_OK))
 			l->n_created++;
 		ret = ldr_check_pinned_map(m, path, err, errlen);
@@ -351,6 +353,25 @@ struct bpf_object *ldr_object(const struct ldr *l)
 size_t ldr_n_created(const struct ldr *l)
 {
 	return l->n_created;
+}
+
+int ldr_unpin_if_first(struct ldr *l)
+{
+	struct bpf_map *m;
+	int ret = 0;
+
+	if (!l || !l->n_maps || l->n_created != l->n_maps)
+		return 0;
+	bpf_object__for_each_map(m, l->skel->obj) {
+		if (bpf_map__is_internal(m) || !bpf_map__pin_path(m))
+			continue;
+		if (bpf_map__unpin(m, NULL) && !ret)
+			ret = -errno;
+	}
+	if (ret)
+		return ret;
+	rmdir(l->pin_dir);	/* only if empty */
+	return 1;
 }
 
 uint32_t ldr_prog_id(const struct ldr *l)

@@ -100,6 +100,15 @@ struct bpf_object *ldr_object(const struct ldr *l);
  * a first start, those whose layout changed after an upgrade, else 0. */
 size_t ldr_n_created(const struct ldr *l);
 
+/*
+ * ldr_unpin_if_first - a first start (every map created by this load) that
+ * fails before it enforces takes its pins back, so that no map sized or
+ * filled by a refused start stays behind for the next one to adopt. Does
+ * nothing when any map was adopted. 1 when it unpinned, 0 when it had
+ * nothing to do, or a negative errno.
+ */
+int ldr_unpin_if_first(struct ldr *l);
+
 /* Id of the loaded program (as in bpftool prog). */
 uint32_t ldr_prog_id(const struct ldr *l);
 

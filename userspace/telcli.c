@@ -945,6 +945,27 @@ int tcli_top(const struct tcli_env *env, int argc, char **argv)
 				tcli_read_lines(f, tcli_top_event, &t);
 			if (f)
 				fclose(f);
+			if (!k) {
+				/* The last minute may have started in the
+				 * file rotated away (FILE.1): its tail first. */
+				char old[PATH_MAX + 8];
+				FILE *of;
+
+				snprintf(old, sizeof(old), "%s.1", path);
+				of = fopen(old, "r");
+				if (of) {
+					if (!fstat(fileno(of), &st) &&
+					    st.st_size > TCLI_TAIL_BYTES) {
+						int ch;
+
+						fseek(of, -(long)TCLI_TAIL_BYTES, SEEK_END);
+						while ((ch = fgetc(of)) != EOF && ch != '\n')
+							;
+					}
+					tcli_read_lines(of, tcli_top_event, &t);
+					fclose(of);
+				}
+			}
 			f = fopen(path, "r");
 			if (f && !fstat(fileno(f), &st)) {
 				ino = st.st_ino;

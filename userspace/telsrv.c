@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -28,10 +30,21 @@
 #include "telemetry.h"
 #include "telsrv.h"
 
-enum { TSRV_RB = 0, TSRV_TIMER = 1, TSRV_HTTP = 2 };
+enum { TSRV_RB = 0, TSRV_TIMER = 1, TSRV_HTTP = 2, TSRV_HTTP_CONN = 16 };
 
 #define TSRV_IFCACHE 32
-#define TSRV_HTTP_MAX 4096
+#define TSRV_HTTP_MAX 2048	/* request head; a GET fits in far less */
+#define TSRV_HTTP_CONNS 8	/* clients served at once */
+#define TSRV_HTTP_DEADLINE_MS 2000	/* whole request, from accept */
+
+/* One metrics client. Never blocks segd's loop: reads what is there,
+ * answers once the head is complete, and is closed at its deadline. */
+struct tsrv_http_conn {
+	int fd;
+	size_t got;
+	int64_t deadline_ns;	/* CLOCK_MONOTONIC */
+	char req[TSRV_HTTP_MAX];
+};
 
 struct tsrv {
 	struct tsrv_opts o;
@@ -40,6 +53,9 @@ struct tsrv {
 	struct ev_sink sink;
 	bool have_sink;
 	int timer_fd, http_fd;
+	int epfd;
+	uint32_t tag;
+	struct tsrv_http_conn http[TSRV_HTTP_CONNS];
 	struct tel_names names;
 	uint64_t names_gen;		/* generation the names were read at */
 	bool names_ok;
@@ -52,6 +68,8 @@ struct tsrv {
 	uint64_t delivered;		/* events read from the ring buffer */
 	bool warned_write;
 };
+
+static int tsrv_add(int epfd, int fd, uint32_t tag, uint32_t sub);
 
 static int64_t clock_ns(clockid_t c)
 {
@@ -140,6 +158,7 @@ static int tsrv_render(struct tsrv *t, char **text, size_t *len)
 	s.events_suppressed = es.suppressed;
 	s.ringbuf_lost = es.lost;
 	s.events_written = t->sink.written;
+	s.events_write_errors = t->sink.failed;
 	s.generation = cfg.generation;
 	s.version = MET_VERSION;
 	ret = met_render(&s, text, len);
@@ -164,79 +183,124 @@ static void tsrv_write_metrics(struct tsrv *t)
 	free(text);
 }
 
+/*
+ * Answer with one non-blocking write: a scraper reads promptly and the
+ * loopback socket buffer holds a normal exposition whole; a client that
+ * does not read gets a cut answer rather than a stalled segd.
+ */
 static void tsrv_reply(int fd, const char *status, const char *ctype,
 		       const char *body, size_t blen)
 {
+	struct iovec iov[2];
 	char hdr[256];
 	int n;
 
 	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 		     status, ctype, blen);
-	if (write(fd, hdr, (size_t)n) != n)
-		return;
-	while (blen) {
-		ssize_t w = write(fd, body, blen);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = (void *)body;
+	iov[1].iov_len = blen;
+	if (writev(fd, iov, 2) < 0)
+		pr_debug("metrics client: %s", strerror(errno));
+}
 
-		if (w <= 0)
+static void tsrv_http_close(struct tsrv *t, struct tsrv_http_conn *c)
+{
+	(void)t;
+	if (c->fd < 0)
+		return;
+	close(c->fd);	/* also leaves the epoll set */
+	c->fd = -1;
+	c->got = 0;
+}
+
+static void tsrv_http_answer(struct tsrv *t, struct tsrv_http_conn *c)
+{
+	const char *req = c->req;
+
+	if (!strncmp(req, "GET /metrics ", 13) ||
+	    !strncmp(req, "GET /metrics?", 13)) {
+		char *text = NULL;
+		size_t len = 0;
+
+		if (!tsrv_render(t, &text, &len))
+			tsrv_reply(c->fd, "200 OK",
+				   "text/plain; version=0.0.4; charset=utf-8",
+				   text, len);
+		else
+			tsrv_reply(c->fd, "500 Internal Server Error",
+				   "text/plain", "error\n", 6);
+		free(text);
+	} else if (!strncmp(req, "GET ", 4)) {
+		tsrv_reply(c->fd, "404 Not Found", "text/plain",
+			   "try /metrics\n", 13);
+	} else if (!strncmp(req, "HEAD ", 5) || !strncmp(req, "POST ", 5) ||
+		   !strncmp(req, "PUT ", 4) || !strncmp(req, "DELETE ", 7)) {
+		tsrv_reply(c->fd, "405 Method Not Allowed", "text/plain",
+			   "GET only\n", 9);
+	} else {
+		tsrv_reply(c->fd, "400 Bad Request", "text/plain",
+			   "bad request\n", 12);
+	}
+	tsrv_http_close(t, c);
+}
+
+/* New clients: each gets a slot; when all are taken, the oldest goes. */
+static void tsrv_http_accept(struct tsrv *t)
+{
+	int k;
+
+	for (k = 0; k < 2 * TSRV_HTTP_CONNS; k++) {	/* bounded per wakeup */
+		struct tsrv_http_conn *c = NULL;
+		int fd, i;
+
+		fd = accept4(t->http_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
 			return;
-		body += w;
-		blen -= (size_t)w;
+		for (i = 0; i < TSRV_HTTP_CONNS; i++) {
+			if (t->http[i].fd < 0) {
+				c = &t->http[i];
+				break;
+			}
+			if (!c || t->http[i].deadline_ns < c->deadline_ns)
+				c = &t->http[i];
+		}
+		tsrv_http_close(t, c);
+		c->fd = fd;
+		c->got = 0;
+		c->deadline_ns = clock_ns(CLOCK_MONOTONIC) +
+				 (int64_t)TSRV_HTTP_DEADLINE_MS * 1000000;
+		if (tsrv_add(t->epfd, fd, t->tag,
+			     TSRV_HTTP_CONN + (uint32_t)(c - t->http)))
+			tsrv_http_close(t, c);
 	}
 }
 
-/*
- * One request per connection, answered at once. XXX: served inline with a
- * short timeout (a slow client can stall the loop for at most ~200 ms);
- * only loopback reaches it.
- */
-static void tsrv_http(struct tsrv *t)
+static void tsrv_http_read(struct tsrv *t, struct tsrv_http_conn *c)
 {
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-	char req[TSRV_HTTP_MAX];
-	size_t got = 0;
-	int fd;
+	ssize_t n;
 
-	for (;;) {
-		fd = accept4(t->http_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		got = 0;
-		while (got < sizeof(req) - 1) {
-			ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
-
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-			req[got] = '\0';
-			if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-				break;
-		}
-		req[got] = '\0';
-		if (!strncmp(req, "GET /metrics ", 13) ||
-		    !strncmp(req, "GET /metrics?", 13)) {
-			char *text = NULL;
-			size_t len = 0;
-
-			if (!tsrv_render(t, &text, &len))
-				tsrv_reply(fd, "200 OK",
-					   "text/plain; version=0.0.4; charset=utf-8",
-					   text, len);
-			else
-				tsrv_reply(fd, "500 Internal Server Error",
-					   "text/plain", "error\n", 6);
-			free(text);
-		} else if (!strncmp(req, "GET ", 4)) {
-			tsrv_reply(fd, "404 Not Found", "text/plain",
-				   "try /metrics\n", 13);
-		} else {
-			tsrv_reply(fd, "405 Method Not Allowed", "text/plain",
-				   "GET only\n", 9);
-		}
-		close(fd);
+	if (c->fd < 0)
+		return;
+	if (clock_ns(CLOCK_MONOTONIC) > c->deadline_ns) {
+		tsrv_http_close(t, c);
+		return;
 	}
+	n = read(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		tsrv_http_close(t, c);
+		return;
+	}
+	c->got += (size_t)n;
+	c->req[c->got] = '\0';
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") ||
+	    c->got == sizeof(c->req) - 1)
+		tsrv_http_answer(t, c);
 }
 
 void tsrv_handle(struct tsrv *t, uint32_t sub)
@@ -258,7 +322,11 @@ void tsrv_handle(struct tsrv *t, uint32_t sub)
 		tsrv_write_metrics(t);
 		break;
 	case TSRV_HTTP:
-		tsrv_http(t);
+		tsrv_http_accept(t);
+		break;
+	default:
+		if (sub >= TSRV_HTTP_CONN && sub < TSRV_HTTP_CONN + TSRV_HTTP_CONNS)
+			tsrv_http_read(t, &t->http[sub - TSRV_HTTP_CONN]);
 		break;
 	}
 }
@@ -396,6 +464,14 @@ struct tsrv *tsrv_new(const struct tsrv_opts *o, struct bpf_object *obj,
 	if (!t->o.metrics_interval)
 		t->o.metrics_interval = TSRV_METRICS_INTERVAL;
 	t->timer_fd = t->http_fd = -1;
+	t->epfd = epfd;
+	t->tag = tag;
+	{
+		int i;
+
+		for (i = 0; i < TSRV_HTTP_CONNS; i++)
+			t->http[i].fd = -1;
+	}
 	t->names_gen = UINT64_MAX;	/* read at the first event */
 	t->sink.fd = -1;
 	t->counters_fd = tsrv_map_fd(obj, SEGD_MAP_COUNTERS);
@@ -498,6 +574,12 @@ void tsrv_free(struct tsrv *t)
 		close(t->timer_fd);
 	if (t->http_fd >= 0)
 		close(t->http_fd);
+	{
+		int i;
+
+		for (i = 0; i < TSRV_HTTP_CONNS; i++)
+			tsrv_http_close(t, &t->http[i]);
+	}
 	if (t->have_sink)
 		ev_sink_close(&t->sink);
 	tel_names_free(&t->names);

@@ -171,6 +171,30 @@ sed '1,/^\r$/d' "$E2E_TMP/http.txt" >"$E2E_TMP/http.prom"
 out=$("$PROMCHECK" "$E2E_TMP/http.prom" 2>&1); rc2=$?
 check "GET /metrics on 127.0.0.1:$PORT: 200 and it parses ($out)" "$((rc + rc2))" "$(head -c 300 "$E2E_TMP/http.txt")"
 
+# A client that drips a request, and a crowd of idle ones, never stall
+# segd's loop: the control socket answers and another scrape works.
+slow_pids=()
+(printf 'G'; sleep 1; printf 'E'; sleep 4) |
+	topo_exec "$P" gw socat -t 6 - "TCP4:127.0.0.1:$PORT" >/dev/null 2>&1 &
+slow_pids+=($!)
+for i in $(seq 1 20); do
+	sleep 6 | topo_exec "$P" gw socat -t 7 - "TCP4:127.0.0.1:$PORT" >/dev/null 2>&1 &
+	slow_pids+=($!)
+done
+sleep 0.5
+t0=$(date +%s%N)
+e2e_segctl status >/dev/null 2>&1
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+check "segctl status answers in ${ms} ms while 21 slow metrics clients hang on (< 1000 ms)" \
+	"$([ "$ms" -lt 1000 ]; echo $?)"
+printf 'GET /metrics HTTP/1.0\r\n\r\n' |
+	topo_exec "$P" gw socat -t 3 - "TCP4:127.0.0.1:$PORT" >"$E2E_TMP/http2.txt" 2>&1
+head -n 1 "$E2E_TMP/http2.txt" | grep -q '^HTTP/1.1 200'
+check "GET /metrics still answered while slow clients hang on" $? "$(head -c 200 "$E2E_TMP/http2.txt")"
+kill "${slow_pids[@]}" 2>/dev/null
+wait "${slow_pids[@]}" 2>/dev/null
+
 # ---- segctl
 out=$(e2e_segctl events -n 3 --segment ehr --reason policy 2>&1)
 check "segctl events -n 3 --segment ehr --reason policy: 3 lines naming guest -> ehr" \

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +263,36 @@ static void test_sink_rotation(void **state)
 	rmdir(dir);
 }
 
+/* A line cut short (no room left) never glues onto the next one. */
+static void test_sink_cut_line(void **state)
+{
+	struct ev_sink s;
+	char big[8192], got[16384];
+	int pfd[2];
+	ssize_t n, total = 0;
+
+	(void)state;
+	assert_int_equal(pipe2(pfd, O_NONBLOCK), 0);
+	assert_true(fcntl(pfd[1], F_SETPIPE_SZ, 4096) >= 4096);
+	memset(&s, 0, sizeof(s));
+	s.path = strdup("pipe");
+	s.fd = pfd[1];
+	memset(big, 'x', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	assert_true(ev_sink_write(&s, big, sizeof(big)) < 0);	/* cut */
+	assert_int_equal(s.failed, 1);
+	while ((n = read(pfd[0], got, sizeof(got))) > 0)	/* drain */
+		total += n;
+	assert_true(total > 0 && total < (ssize_t)sizeof(big));
+	assert_int_equal(ev_sink_write(&s, "{\"a\":1}\n", 8), 0);
+	n = read(pfd[0], got, sizeof(got));
+	assert_int_equal(n, 9);
+	assert_memory_equal(got, "\n{\"a\":1}\n", 9);
+	assert_int_equal(s.written, 1);
+	close(pfd[0]);
+	ev_sink_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_icmp6_and_not_ip),
 		cmocka_unit_test(test_format_too_small),
 		cmocka_unit_test(test_sink_rotation),
+		cmocka_unit_test(test_sink_cut_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -66,6 +66,7 @@ static void test_render_parse(void **state)
 	s.events_suppressed = 960;
 	s.ringbuf_lost = 3;
 	s.events_written = 40;
+	s.events_write_errors = 2;
 	s.generation = 9;
 	render(&s, &text);
 	assert_true(pp_sum(&doc, "segd_packets_total", drop_guest, &n) == 1000);
@@ -81,7 +82,8 @@ static void test_render_parse(void **state)
 	assert_true(pp_sum(&doc, "segd_ringbuf_lost_total", NULL, &n) == 3);
 	assert_true(pp_sum(&doc, "segd_policy_generation", NULL, &n) == 9);
 	assert_true(pp_sum(&doc, "segd_build_info", NULL, &n) == 1);
-	assert_int_equal(doc.nf, 8);
+	assert_true(pp_sum(&doc, "segd_events_write_errors_total", NULL, &n) == 2);
+	assert_int_equal(doc.nf, 9);
 	/* No addresses in labels: no digit-dot-digit, no "::" */
 	assert_null(strstr(text, "10."));
 	free(text);
@@ -89,7 +91,7 @@ static void test_render_parse(void **state)
 	/* Nothing counted yet: still valid, HELP and TYPE for every family. */
 	memset(&s, 0, sizeof(s));
 	render(&s, &text);
-	assert_int_equal(doc.nf, 8);
+	assert_int_equal(doc.nf, 9);
 	assert_true(pp_sum(&doc, "segd_packets_total", NULL, &n) == 0);
 	assert_int_equal(n, 0);
 	free(text);
