@@ -29,6 +29,7 @@
 #include "stats.h"
 #include "events.h"
 #include "rpf.h"
+#include "isolate.h"
 
 /*
  * Knob, set through the skeleton before load: opts__sz passed to
@@ -61,7 +62,7 @@ int segd_xdp(struct xdp_md *ctx)
 	struct segd_endpoint src = {}, dst = {};
 	struct segd_pkt p = {};
 	__u64 len;
-	__u32 slot, cflags, l3_len;
+	__u32 slot, cflags, l3_len, iso;
 	int proto;
 
 	/* 1. Ethernet and VLAN tags. Until both ends are known the counter
@@ -111,6 +112,15 @@ int segd_xdp(struct xdp_md *ctx)
 	dst_lookup(slot, &p, &dst);
 	ck.src_seg = src.seg;
 	ck.dst_seg = dst.seg;
+	/* 7b. Isolation: from or to an isolated host, only remediation
+	 * traffic goes on (and is judged allowed at step 11); conntrack
+	 * replies of its other sessions do not pass. */
+	iso = iso_check(&p);
+	if (iso && !iso_remedy(ctx, slot, &p, &src, &dst, iso,
+			       segd_ct_opts_sz)) {
+		judge(ck, SEGD_VERDICT_DROP, SEGD_REASON_ISOLATED);
+		goto out;
+	}
 	/* 8. Local control traffic. */
 	if (!p.nonfirst_frag && is_local_control(&p, &dst)) {
 		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_LOCAL);
@@ -134,7 +144,11 @@ int segd_xdp(struct xdp_md *ctx)
 		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_FRAGMENT);
 		goto out;
 	}
-	/* 11. Policy. */
+	/* 11. Policy (remediation traffic of an isolated host: 7b). */
+	if (iso) {
+		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_ALLOWED);
+		goto out;
+	}
 	if (policy_find(slot, src.id, dst.id, p.l4proto, policy_port(&p))) {
 		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_ALLOWED);
 		goto out;

@@ -35,6 +35,7 @@
 #define SEGD_MAP_EVENTS  "segd_events_v1"	/* drop events (docs/telemetry.md) */
 #define SEGD_MAP_EVLIMIT "segd_evlimit_v1"
 #define SEGD_MAP_EVSTATS "segd_evstats_v1"
+#define SEGD_MAP_ISOLATED "segd_isolated_v1"	/* hosts under isolation (issue 5) */
 
 /* Pinned XDP links: <pin-dir>/link_<ifname> (one bpf_link per interface). */
 #define SEGD_LINK_PIN_PREFIX "link_"
@@ -73,6 +74,11 @@
 #define SEGD_ID_NONE    0	/* invalid / unused slot */
 #define SEGD_ID_WORLD   1	/* any address no segment declares */
 #define SEGD_ID_GATEWAY 2	/* the gateway's own addresses */
+/* Stands for "a host under isolation" in policy keys only: the entries
+ * (ISOLATED, T, proto, port) and (T, ISOLATED, proto, port) are the
+ * remediation targets of isolation.still_allowed (docs/datapath.md step
+ * 7b). No address ever resolves to it. */
+#define SEGD_ID_ISOLATED 3
 #define SEGD_ID_FIRST   16	/* first id handed to segments and devices */
 
 /* Kinds, as stored in struct segd_name.kind. */
@@ -106,7 +112,7 @@ enum segd_reason {
 	SEGD_REASON_SPOOFED = 6,	/* drop: source bound to another MAC, or no route back via ingress */
 	SEGD_REASON_MALFORMED = 7,	/* drop: truncated or invalid headers */
 	SEGD_REASON_UNKNOWN_ETHERTYPE = 8, /* drop: neither IPv4, IPv6 nor ARP */
-	SEGD_REASON_ISOLATED = 9,	/* drop: host under isolation (future) */
+	SEGD_REASON_ISOLATED = 9,	/* drop: host under isolation */
 	SEGD_REASON_NO_POLICY = 10,	/* drop: no policy loaded yet (fail closed) */
 	SEGD_REASON__MAX
 };
@@ -386,5 +392,40 @@ struct segd_evstats {
 	__u64 lost;
 };
 _Static_assert(sizeof(struct segd_evstats) == 24, "segd_evstats layout");
+
+/* ------------------------------------------------------------------ */
+/* segd_isolated_v1: BPF_MAP_TYPE_HASH, hosts under isolation.          */
+/* ------------------------------------------------------------------ */
+/*
+ * Not slotted: isolation is not part of a policy generation and holds
+ * across them. Key: kind SEGD_ISO_IPV4 (addr[0..3]), SEGD_ISO_IPV6
+ * (addr[0..15]) or SEGD_ISO_MAC (addr[0..5], matched against the source
+ * MAC only: a routed frame's destination MAC is the gateway's); unused
+ * bytes 0. Value: expires_ns is a bpf_ktime_get_ns() (CLOCK_MONOTONIC)
+ * deadline, 0 = until released; the XDP program ignores an entry whose
+ * deadline has passed, so a timed isolation lapses with segd down (segd
+ * deletes it and writes the audit record when it next looks).
+ */
+#define SEGD_MAX_ISOLATED 4096
+
+enum segd_iso_kind {
+	SEGD_ISO_MAC = 1,
+	SEGD_ISO_IPV4 = 4,
+	SEGD_ISO_IPV6 = 6,
+};
+
+struct segd_iso_key {
+	__u8 kind;		/* enum segd_iso_kind */
+	__u8 pad[3];		/* always 0 */
+	__u8 addr[16];		/* network order; MAC in the first 6 bytes */
+};
+_Static_assert(sizeof(struct segd_iso_key) == 20, "segd_iso_key layout");
+
+struct segd_iso_value {
+	__u64 expires_ns;	/* ktime deadline, 0 = none */
+	__u32 flags;		/* reserved, 0 */
+	__u32 pad;		/* always 0 */
+};
+_Static_assert(sizeof(struct segd_iso_value) == 16, "segd_iso_value layout");
 
 #endif /* SEGD_ABI_H */

@@ -20,7 +20,7 @@ OUT=${1:?usage: scripts/bench.sh BUILD_DIR [section...]}
 shift
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(policy datapath)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(policy datapath isolate)
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
 
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
@@ -120,6 +120,12 @@ bench_datapath() {
 		fi
 	} >"$DIR/datapath.md"
 }
+
+# ---------------------------------------------------------------- isolate
+
+# bench_isolate: scripts/bench_isolate.sh (issue 5)
+# shellcheck source=bench_isolate.sh
+. "$SRC/scripts/bench_isolate.sh"
 
 # ---------------------------------------------------------------- report
 

@@ -898,6 +898,40 @@ static int build_allows(struct comp_policy *p, const struct id_ctx *c,
 		ret = -ENOMEM;
 	}
 
+	/* isolation.still_allowed, after intra: (ISOLATED, T, service) and
+	 * (T, ISOLATED, service), docs/datapath.md step 7b */
+	for (k = 0; k < cfg->n_still_allowed; k++) {
+		const struct cfg_rule *r = &cfg->still_allowed[k];
+		struct vec iso = { .size = sizeof(uint32_t) };
+		uint32_t *id;
+
+		name = vec_push(&names);
+		if (!name)
+			goto out;
+		*name = strdup(r->name);
+		if (!*name) {
+			names.n--;
+			goto out;
+		}
+		id = vec_push(&iso);
+		if (!id)
+			goto out;
+		*id = SEGD_ID_ISOLATED;
+		ret = expand_refs(p, c, r->to, r->n_to, &dst);
+		if (!ret)
+			ret = expand_services(cfg, r, &tuples);
+		if (!ret)
+			ret = push_allows(&allows, &iso, &dst, &tuples,
+					  (uint32_t)(names.n - 1));
+		if (!ret)
+			ret = push_allows(&allows, &dst, &iso, &tuples,
+					  (uint32_t)(names.n - 1));
+		free(iso.v);
+		if (ret)
+			goto out;
+		ret = -ENOMEM;
+	}
+
 	vec_sort(&allows, cmp_allow);
 	a = allows.v;
 	for (i = 0, k = 0; i < allows.n; i++) {
@@ -1169,7 +1203,7 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 		  struct comp_verdict *out)
 {
 	const struct segd_endpoint *ep;
-	const struct comp_allow *a;
+	const struct comp_allow *a, *iso = NULL;
 
 	if (!out)
 		return;
@@ -1195,6 +1229,27 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 		ep = find_lpm(p, q->family, q->dst);
 	out->dst = ep ? *ep : mk_ep(SEGD_ID_WORLD, SEGD_ID_WORLD, 0, NULL);
 
+	/* 7b. isolation: only remediation traffic goes on (segd fills
+	 * src_isolated / dst_isolated from its isolation list) */
+	if (q->src_isolated || q->dst_isolated) {
+		uint32_t s = q->src_isolated ? SEGD_ID_ISOLATED : out->src.id;
+		uint32_t d = q->dst_isolated ? SEGD_ID_ISOLATED : out->dst.id;
+
+		iso = s != d ? find_allow(p, s, d, q->proto, probe_port(q)) :
+			       NULL;
+		if (!iso && s != d &&
+		    ((q->proto == IPPROTO_ICMP && q->icmp_type == 0) ||
+		     (q->proto == IPPROTO_ICMPV6 && q->icmp_type == 129)))
+			iso = find_allow(p, d, s, q->proto,
+					 SEGD_ICMP_PORT(q->proto == IPPROTO_ICMP ?
+								8 : 128));
+		if (!iso) {
+			out->verdict = SEGD_VERDICT_DROP;
+			out->reason = SEGD_REASON_ISOLATED;
+			return;
+		}
+	}
+
 	/* 8. local control traffic */
 	if (is_local(q, &out->dst)) {
 		out->verdict = SEGD_VERDICT_PASS;
@@ -1211,7 +1266,14 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 		return;
 	}
 	/* 10. (non-first fragments) does not apply to a flow's first packet */
-	/* 11. policy */
+	/* 11. policy; remediation traffic of an isolated host (7b) */
+	if (iso) {
+		out->verdict = SEGD_VERDICT_PASS;
+		out->reason = SEGD_REASON_ALLOWED;
+		out->has_rule = true;
+		out->rule = iso->rule;
+		return;
+	}
 	a = find_allow(p, out->src.id, out->dst.id, q->proto, probe_port(q));
 	if (a) {
 		out->verdict = SEGD_VERDICT_PASS;

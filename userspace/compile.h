@@ -100,6 +100,9 @@ struct comp_probe {
 	uint8_t icmp_type;	/* ICMP/ICMPv6 type (default: echo request) */
 	uint16_t sport;		/* TCP/UDP source port; 0 = not given: DHCP
 				 * and DHCPv6 are then told by dport alone */
+	bool src_isolated;	/* the source / destination is under isolation
+				 * (segd fills these from its list) */
+	bool dst_isolated;
 };
 
 struct comp_verdict {

@@ -94,7 +94,9 @@ struct parser {
 
 
 static const char *const top_keys[] = { "version", "services", "segments",
-					"rules", NULL };
+					"rules", "isolation", NULL };
+static const char *const isolation_keys[] = { "still_allowed", NULL };
+static const char *const remedy_keys[] = { "to", "services", NULL };
 static const char *const segment_keys[] = { "intra", "mode", "members", NULL };
 static const char *const member_keys[] = { "cidr", "ipv4", "ipv6", "mac",
 					   "devices", NULL };
@@ -1680,6 +1682,124 @@ static void parse_rules(struct parser *P, const struct pdoc *d, json_t *root)
 }
 
 /* ---------------------------------------------------------------- */
+/* isolation                                                          */
+/* ---------------------------------------------------------------- */
+
+/* "to" of a remediation target: a name or an array of names; never
+ * "*" or "world" (that would be no isolation at all). */
+static void parse_remedy_to(struct parser *P, const struct pdoc *d,
+			    json_t *obj, struct cfg_rule *r)
+{
+	json_t *v = json_object_get(obj, "to");
+	const struct jpos *jp = vpos(d, obj, "to");
+	size_t i;
+
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		const struct name_slot *ns = nt_find(&P->ids, s);
+		struct cfg_ref ref = { .pos = mkpos(d, jp) };
+
+		if (!strcmp(s, "gateway")) {
+			ref.kind = CFG_REF_GATEWAY;
+		} else if (!strcmp(s, "*") || !strcmp(s, "world")) {
+			ref.kind = CFG_REF_ANY;	/* refused below */
+		} else if (ns && ns->index == GHOST_INDEX) {
+			return;
+		} else if (ns) {
+			ref.kind = ns->kind == NK_SEGMENT ? CFG_REF_SEGMENT :
+							    CFG_REF_DEVICE;
+			ref.index = ns->index;
+			P->seg_used[ns->kind == NK_SEGMENT ?
+					    ns->index :
+					    P->p->devices[ns->index].segment] =
+				true;
+		} else {
+			ref_not_declared(P, d, jp, "to", s);
+			return;
+		}
+		if (grow(&r->to, r->n_to, sizeof(ref))) {
+			P->err = -ENOMEM;
+			return;
+		}
+		r->to[r->n_to++] = ref;
+	} else if (json_is_array(v)) {
+		bool any = P->any_used;
+
+		parse_refs(P, d, obj, "to", &r->to, &r->n_to);
+		P->any_used = any;
+	} else {
+		struct vbuf b;
+
+		err_at(P, d, jp,
+		       "to: %s is not a name or an array of names (expected a segment, device or gateway)",
+		       describe(d, v, jp, &b));
+		return;
+	}
+	for (i = 0; i < r->n_to; i++) {
+		if (r->to[i].kind == CFG_REF_ANY || r->to[i].kind == CFG_REF_WORLD)
+			err_pos(P, &r->to[i].pos,
+				"to: an isolated host may not keep \"*\" or \"world\" (that is no isolation); name the remediation hosts (a segment, a device or gateway)");
+	}
+}
+
+static void parse_isolation(struct parser *P, const struct pdoc *d,
+			    json_t *root)
+{
+	json_t *iso = json_object_get(root, "isolation"), *arr, *v;
+	const struct jpos *ajp;
+	struct cfg_policy *p = P->p;
+	size_t i;
+
+	if (!want_type(P, d, iso, vpos(d, root, "isolation"), JSON_OBJECT,
+		       "isolation",
+		       "an object like {\"still_allowed\": [...]}"))
+		return;
+	check_keys(P, d, iso, isolation_keys, "in \"isolation\"");
+	arr = json_object_get(iso, "still_allowed");
+	if (!arr)
+		return;
+	ajp = vpos(d, iso, "still_allowed");
+	if (!want_type(P, d, arr, ajp, JSON_ARRAY, "still_allowed",
+		       "an array like [{\"to\": \"soc-forensics\", \"services\": [\"ssh\"]}]"))
+		return;
+	json_array_foreach(arr, i, v) {
+		const struct jpos *jp = epos(d, arr, i);
+		struct cfg_rule *r;
+
+		if (!want_type(P, d, v, jp, JSON_OBJECT, "still_allowed",
+			       "an object like {\"to\": \"soc-forensics\", \"services\": [\"ssh\"]}"))
+			continue;
+		check_keys(P, d, v, remedy_keys, "in isolation.still_allowed");
+		if (!json_object_get(v, "to") ||
+		    !json_object_get(v, "services")) {
+			err_at(P, d, jp,
+			       "still_allowed: \"%s\" is missing",
+			       json_object_get(v, "to") ? "services" : "to");
+			continue;
+		}
+		if (grow(&p->still_allowed, p->n_still_allowed, sizeof(*r))) {
+			P->err = -ENOMEM;
+			return;
+		}
+		r = &p->still_allowed[p->n_still_allowed];
+		memset(r, 0, sizeof(*r));
+		if (asprintf(&r->name, "isolation.still_allowed[%zu]",
+			     p->n_still_allowed) < 0) {
+			r->name = NULL;
+			P->err = -ENOMEM;
+			return;
+		}
+		r->pos = mkpos(d, jp);
+		p->n_still_allowed++;
+		parse_remedy_to(P, d, v, r);
+		if (!P->err)
+			parse_rule_services(P, d, v, r);
+		if (P->err)
+			return;
+	}
+}
+
+/* ---------------------------------------------------------------- */
 /* Documents                                                          */
 /* ---------------------------------------------------------------- */
 
@@ -1967,6 +2087,12 @@ void cfg_policy_free(struct cfg_policy *p)
 		free(p->rules[i].services);
 	}
 	free(p->rules);
+	for (i = 0; i < p->n_still_allowed; i++) {
+		free(p->still_allowed[i].name);
+		free(p->still_allowed[i].to);
+		free(p->still_allowed[i].services);
+	}
+	free(p->still_allowed);
 	src_docs_free(p->docs);
 	free(p);
 }
@@ -2019,6 +2145,11 @@ int cfg_parse(struct src_docs *docs, struct cfg_policy **out,
 	for (i = 0; i < P.n_docs && !P.err; i++) {
 		if (P.docs[i].root && json_object_get(P.docs[i].root, "rules"))
 			parse_rules(&P, &P.docs[i], P.docs[i].root);
+	}
+	for (i = 0; i < P.n_docs && !P.err; i++) {
+		if (P.docs[i].root &&
+		    json_object_get(P.docs[i].root, "isolation"))
+			parse_isolation(&P, &P.docs[i], P.docs[i].root);
 	}
 	if (!P.err)
 		check_members(&P);

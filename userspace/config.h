@@ -136,6 +136,11 @@ struct cfg_policy {
 	size_t n_devices;
 	struct cfg_rule *rules;
 	size_t n_rules;
+	/* isolation.still_allowed: remediation targets of isolated hosts.
+	 * Each is a rule with no "from" (an isolated host is the other end)
+	 * named "isolation.still_allowed[N]", N counting across files. */
+	struct cfg_rule *still_allowed;
+	size_t n_still_allowed;
 };
 
 /*

@@ -10,6 +10,8 @@
  *   {"cmd":"explain","from":ADDR,"to":ADDR,"proto":"tcp|udp|icmp|icmpv6",
  *    "port":N,"icmp_type":N,"src_mac":"aa:bb:cc:dd:ee:ff"}
  *   {"cmd":"stop"}
+ *   isolate, release, isolated, history: isolate.h (segd hands them to
+ *   iso_handle() before this module parses a request)
  * Every response has "ok": true or false; a refused request gets
  * {"ok":false,"error":"..."} and changes nothing. Unknown keys, wrong
  * types and bad values are refused.

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include "compile.h"
 #include "config.h"
 #include "ctl.h"
+#include "isocli.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "log.h"
@@ -56,7 +58,7 @@ static const char *const segd_maps[] = {
 	SEGD_MAP_CONFIG, SEGD_MAP_HOST4, SEGD_MAP_HOST6, SEGD_MAP_LPM4,
 	SEGD_MAP_LPM6, SEGD_MAP_MAC, SEGD_MAP_POLICY, SEGD_MAP_COUNTERS,
 	SEGD_MAP_NAMES, SEGD_MAP_EVENTS, SEGD_MAP_EVLIMIT, SEGD_MAP_EVSTATS,
-	SEGD_MAP_META,
+	SEGD_MAP_META, SEGD_MAP_ISOLATED,
 };
 #define N_SEGD_MAPS (sizeof(segd_maps) / sizeof(segd_maps[0]))
 
@@ -76,6 +78,7 @@ static int do_events(int argc, char **argv);
 static int do_status(int argc, char **argv);
 static int do_apply(int argc, char **argv);
 static int do_teardown(int argc, char **argv);
+static int do_isolation(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "check", do_check, "DIR",
@@ -98,6 +101,15 @@ static const struct cmd cmds[] = {
 	  "make segd reload its segment files" },
 	{ "teardown", do_teardown, "--yes|-y",
 	  "stop segd and remove enforcement: links, nft table, maps" },
+	{ "isolate", do_isolation,
+	  "HOST --reason TEXT [--for DURATION] [--ticket ID]",
+	  "drop everything from or to HOST (address, MAC or device) but its\n"
+	  "      remediation targets; end its connections" },
+	{ "release", do_isolation, "HOST --reason TEXT",
+	  "end the isolation of HOST" },
+	{ "isolated", do_isolation, "", "hosts under isolation" },
+	{ "history", do_isolation, "[--since TIME|DURATION]",
+	  "the isolation audit trail" },
 	{ "help", do_help, "", "this help" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -147,6 +159,12 @@ static long parse_num(const char *s, long max)
 }
 
 /* call - send {"cmd": CMD} to segd; the request is ours to release. */
+/* isolate, release, isolated, history: isocli.c */
+static int do_isolation(int argc, char **argv)
+{
+	return isocli_run(g_run_dir, argc, argv);
+}
+
 static int call(const char *cmd, json_t **resp, int timeout_ms, char *err,
 		size_t errlen)
 {
@@ -1097,6 +1115,20 @@ static int do_teardown(int argc, char **argv)
 		json_array_append_new(done, json_sprintf("removed %s", sock));
 	if (!unlink(pidf))
 		json_array_append_new(done, json_sprintf("removed %s", pidf));
+	{
+		/* segctl stats' own snapshots (stats.<uid>.json) */
+		glob_t g;
+		size_t j;
+
+		snprintf(path, sizeof(path), "%s/stats.*.json", g_run_dir);
+		if (!glob(path, GLOB_NOSORT, NULL, &g)) {
+			for (j = 0; j < g.gl_pathc; j++)
+				if (!unlink(g.gl_pathv[j]))
+					json_array_append_new(done, json_sprintf("removed %s",
+										 g.gl_pathv[j]));
+			globfree(&g);
+		}
+	}
 	if (!rmdir(g_run_dir))
 		json_array_append_new(done, json_sprintf("removed %s", g_run_dir));
 	if (json_array_size(fails))

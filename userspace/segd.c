@@ -31,12 +31,14 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <jansson.h>
 
 #include "../include/segd_abi.h"
 #include "compile.h"
 #include "config.h"
 #include "ctl.h"
+#include "isolate.h"
 #include "loader.h"
 #include "linkwatch.h"
 #include "log.h"
@@ -70,6 +72,8 @@ struct segd {
 	uint32_t caps[CAP__N];	/* 0: the build's default */
 	bool watch;
 	long watch_ms;
+	const char *state_dir;	/* --state-dir: isolation state, audit log */
+	uint64_t max_iso_s;	/* --max-isolation */
 
 	/* state */
 	int pid_fd;
@@ -85,12 +89,15 @@ struct segd {
 	struct nftwatch *nw;	/* nft table deleted: recreate (nftwatch.h) */
 	int infd, tfd;		/* --watch: inotify on the segments dir, debounce */
 	struct ctl_conn conns[CTL_MAX_CLIENTS];
+	int cur_fd;		/* connection whose request is being handled */
+	struct iso *iso;	/* isolation (isolate.h) */
 	bool stop;
 };
 
 #define EV_TEL 16	/* telsrv's registrations; low 32 bits: its sub-id */
 #define EV_LINK 24	/* linkwatch */
 #define EV_NFT 25	/* nftwatch */
+#define EV_ISO 26	/* isolation expiry timer (isolate.h) */
 enum { EV_SIGNAL = 1, EV_LISTEN = 2, EV_CONN = 3, EV_INOTIFY = 4, EV_TIMER = 5 };
 
 static void usage(FILE *f)
@@ -99,7 +106,7 @@ static void usage(FILE *f)
 		"usage: segd --segments DIR --interface IF [--interface IF ...]\n"
 		"            [--pin-dir DIR] [--run-dir DIR] [--nft-table NAME]\n"
 		"            [--xdp-mode native|skb] [--watch [--watch-delay MS]]\n"
-		"            [--no-rpf]\n"
+		"            [--no-rpf] [--state-dir DIR] [--max-isolation DURATION]\n"
 		"            [--max-hosts N] [--max-prefixes N] [--max-macs N]\n"
 		"            [--max-rules N] [--max-identities N] [--max-counters N] [-v]\n"
 		"\n"
@@ -114,6 +121,9 @@ static void usage(FILE *f)
 		"  --watch-delay MS   quiet time after the last change (default %d)\n"
 		"  --no-rpf           no reverse-path check of source addresses\n"
 		"                     (asymmetric or multipath routing)\n"
+		"  --state-dir DIR    isolation state and audit log (default\n"
+		"                     " ISO_DEFAULT_STATE_DIR ")\n"
+		"  --max-isolation D  longest `segctl isolate --for` (default 7d)\n"
 		"  --max-hosts N      host addresses one policy may hold (IPv4 and\n"
 		"                     IPv6 each; default %u); likewise --max-prefixes\n"
 		"                     (default %u), --max-macs (%u), --max-rules (allow\n"
@@ -527,6 +537,20 @@ static json_t *segd_handle(const char *line, size_t len, void *ctx)
 	char err[512];
 	json_t *r;
 
+	{
+		/* isolate, release, isolated, history: isolate.c's */
+		json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES,
+					 NULL);
+		uid_t uid = (uid_t)-1;
+
+		if (obj && s->cur_fd >= 0)
+			ctl_peer_allowed(s->cur_fd, &uid);
+		r = obj ? iso_handle(s->iso, obj, uid, s->pol.comp,
+				     s->generation) : NULL;
+		json_decref(obj);
+		if (r)
+			return r;
+	}
 	if (ctl_parse_line(line, len, &req, err, sizeof(err))) {
 		pr_debug("refused request: %s", err);
 		return ctl_error_response("%s", err);
@@ -540,6 +564,10 @@ static json_t *segd_handle(const char *line, size_t len, void *ctx)
 		segd_reload(s, &r);
 		return r;
 	case CTL_CMD_EXPLAIN:
+		req.probe.src_isolated = iso_has(s->iso, req.probe.family,
+						 req.probe.src);
+		req.probe.dst_isolated = iso_has(s->iso, req.probe.family,
+						 req.probe.dst);
 		r = ctl_explain(s->pol.comp, &req);
 		if (!r)
 			return ctl_error_response("out of memory");
@@ -797,6 +825,10 @@ static int serve(struct segd *s)
 		if (ret)
 			return ret;
 	}
+	ev.data.u64 = (uint64_t)EV_ISO << 32;
+	if (s->iso && epoll_ctl(s->epfd, EPOLL_CTL_ADD, iso_timer_fd(s->iso),
+				&ev))
+		return -errno;
 
 	while (!s->stop) {
 		struct epoll_event evs[16];
@@ -835,11 +867,16 @@ static int serve(struct segd *s)
 			case EV_NFT:
 				nftwatch_handle(s->nw);
 				break;
+			case EV_ISO:
+				iso_expire(s->iso, s->generation);
+				break;
 			case EV_CONN:
 				if (s->conns[idx].fd < 0)
 					break;
 				s->conns[idx].last_ms = now_ms();
+				s->cur_fd = s->conns[idx].fd;
 				ret = ctl_conn_read(&s->conns[idx], segd_handle, s);
+				s->cur_fd = -1;
 				if (ret)
 					conn_close(s, idx);
 				break;
@@ -880,6 +917,22 @@ static int start(struct segd *s)
 	char err[2048] = "";
 	size_t i;
 	int ret;
+
+	/* Outputs first: a segd that cannot write its events file must say
+	 * so before it touches the kernel, not after it enforces (under
+	 * Restart=on-failure it would swap the program again and again). */
+	if (s->tel.events && strcmp(s->tel.events, "-")) {
+		int fd = open(s->tel.events,
+			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+		if (fd < 0) {
+			ret = -errno;
+			pr_err("cannot open events file \"%s\": %s; nothing was changed",
+				s->tel.events, strerror(errno));
+			return ret;
+		}
+		close(fd);
+	}
 
 	ret = ldr_check_bpffs(s->pin_dir, err, sizeof(err));
 	if (ret) {
@@ -984,8 +1037,28 @@ static int start(struct segd *s)
 		 * through its old config map until its link is updated: its
 		 * entries go only after the attach below. */
 		ret = start_apply(s, upgraded_cfg, err, sizeof(err));
-		if (ret)
+		if (ret) {
+			if (ldr_unpin_if_first(s->ldr) > 0)
+				pr_info("removed the maps this start created under %s",
+					s->pin_dir);
 			return ret;
+		}
+	}
+
+	/* Isolation is restored into its pinned map before any interface
+	 * this start attaches judges a packet (isolate.h). */
+	{
+		struct bpf_map *m = bpf_object__find_map_by_name(
+			ldr_object(s->ldr), SEGD_MAP_ISOLATED);
+
+		ret = m ? iso_open(&s->iso, s->state_dir, s->max_iso_s,
+				   bpf_map__fd(m), s->generation, err,
+				   sizeof(err)) : -ENOENT;
+		if (ret) {
+			pr_err("isolation: %s; refusing to start (the pinned program and maps stay in force)",
+			       m ? err : "the BPF object has no " SEGD_MAP_ISOLATED);
+			return ret;
+		}
 	}
 
 	ret = nftw_apply(s->nft_table, err, sizeof(err));
@@ -1070,6 +1143,7 @@ static void cleanup(struct segd *s)
 		close(s->epfd);
 	tsrv_free(s->tsrv);	/* before ldr_free: it reads the maps */
 	ctl_policy_free(&s->pol);
+	iso_free(s->iso);
 	ldr_free(s->ldr);	/* closes fds; pins and links stay */
 	if (s->pin_fd >= 0)
 		close(s->pin_fd);	/* releases the pin dir lock */
@@ -1087,6 +1161,8 @@ int main(int argc, char **argv)
 		{ "nft-table", required_argument, NULL, 't' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "watch", no_argument, NULL, 'W' },
+		{ "state-dir", required_argument, NULL, 0x300 },
+		{ "max-isolation", required_argument, NULL, 0x301 },
 		{ "no-rpf", no_argument, NULL, 'N' },
 		{ "watch-delay", required_argument, NULL, 'D' },
 		{ "max-hosts", required_argument, NULL, 0x100 + CAP_HOSTS },
@@ -1113,6 +1189,9 @@ int main(int argc, char **argv)
 	tsrv_opts_init(&s.tel);
 	s.pid_fd = s.pin_fd = s.epfd = s.sigfd = s.lfd = s.infd = s.tfd = -1;
 	s.watch_ms = SEGD_WATCH_DELAY_MS;
+	s.state_dir = ISO_DEFAULT_STATE_DIR;
+	s.max_iso_s = ISO_DEFAULT_MAX_S;
+	s.cur_fd = -1;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		s.conns[i].fd = -1;
 
@@ -1151,6 +1230,16 @@ int main(int argc, char **argv)
 			break;
 		case 'W':
 			s.watch = true;
+			break;
+		case 0x300:
+			s.state_dir = optarg;
+			break;
+		case 0x301:
+			if (iso_parse_duration(optarg, &s.max_iso_s)) {
+				fprintf(stderr, "segd: --max-isolation \"%s\": a duration like 90s, 15m, 12h, 7d\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'N':
 			ldr_set_rpf(false);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -68,6 +69,7 @@ int dp_env_open(struct dp_env *e, __u32 ct_opts_sz)
 	e->mac_fd = bpf_map__fd(e->skel->maps.segd_mac_v1);
 	e->policy_fd = bpf_map__fd(e->skel->maps.segd_policy_v1);
 	e->counters_fd = bpf_map__fd(e->skel->maps.segd_counters_v1);
+	e->iso_fd = bpf_map__fd(e->skel->maps.segd_isolated_v1);
 	return 0;
 }
 
@@ -93,7 +95,7 @@ int dp_env_reset(struct dp_env *e)
 {
 	struct segd_config zero = { 0 };
 	int fds[] = { e->host4_fd, e->host6_fd, e->lpm4_fd, e->lpm6_fd,
-		      e->mac_fd, e->policy_fd, e->counters_fd };
+		      e->mac_fd, e->policy_fd, e->counters_fd, e->iso_fd };
 	__u32 key = 0;
 	size_t i;
 	int err;
@@ -149,6 +151,30 @@ static int seed_one(struct dp_env *e, const struct seed *s)
 		struct segd_policy_value v = { .rule = e->rule_seq++ };
 
 		return bpf_map_update_elem(e->policy_fd, &k, &v, BPF_NOEXIST) ? -errno : 0;
+	}
+	case SEED_ISO: {
+		struct segd_iso_key k = {};
+		struct segd_iso_value v = {};
+		struct timespec ts;
+
+		if (s->mac) {
+			k.kind = SEGD_ISO_MAC;
+			memcpy(k.addr, s->mac, 6);
+		} else if (strchr(s->addr, ':')) {
+			k.kind = SEGD_ISO_IPV6;
+			if (inet_pton(AF_INET6, s->addr, k.addr) != 1)
+				return -EINVAL;
+		} else {
+			k.kind = SEGD_ISO_IPV4;
+			if (inet_pton(AF_INET, s->addr, k.addr) != 1)
+				return -EINVAL;
+		}
+		if (s->port) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			v.expires_ns = (__u64)ts.tv_sec * 1000000000ull +
+				       (__u64)ts.tv_nsec - 1000000;
+		}
+		return bpf_map_update_elem(e->iso_fd, &k, &v, BPF_ANY) ? -errno : 0;
 	}
 	case SEED_HOST:
 	case SEED_NET:

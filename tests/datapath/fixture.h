@@ -20,6 +20,7 @@ struct dp_env {
 	int prog_fd;
 	int cfg_fd, host4_fd, host6_fd, lpm4_fd, lpm6_fd, mac_fd, policy_fd;
 	int counters_fd;
+	int iso_fd;
 	int ncpus;
 	__u32 rule_seq;		/* next segd_policy_value.rule */
 	__u32 ingress_ifindex;	/* frames arrive here (0: the test run's lo) */
@@ -51,6 +52,7 @@ enum seed_kind {
 	SEED_NET,	/* lpm4/lpm6: addr "10.1.0.0/16" */
 	SEED_MAC,	/* mac: mac */
 	SEED_RULE,	/* policy: src, dst, proto, port */
+	SEED_ISO,	/* isolated: addr or mac; port != 0: expired */
 };
 
 struct seed {
@@ -86,6 +88,12 @@ struct seed {
 #define S_RULE(sl, s, d, pr, po) \
 	{ .kind = SEED_RULE, .slot = (sl), .src = (s), .dst = (d), \
 	  .proto = (pr), .port = (po) }
+
+/* A host under isolation (addr) or a source MAC (mac); S_ISO_EXPIRED:
+ * its deadline has passed. */
+#define S_ISO(a) { .kind = SEED_ISO, .addr = (a) }
+#define S_ISO_MAC(m) { .kind = SEED_ISO, .mac = (m) }
+#define S_ISO_EXPIRED(a) { .kind = SEED_ISO, .addr = (a), .port = 1 }
 
 /* Writes seeds up to SEED_END. Returns 0 or a negative errno. */
 int dp_seed(struct dp_env *e, const struct seed *s);

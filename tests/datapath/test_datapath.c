@@ -78,6 +78,29 @@ static const struct seed slot1_live[] = {
 	S_END,
 };
 
+/* Isolation (step 7b): EHR4/EHR6 isolated; remediation: PACS on tcp/22
+ * and echo, both ways, as the compiler writes isolation.still_allowed. */
+#define ISO_REMEDY \
+	S_RULE(0, SEGD_ID_ISOLATED, ID_PACS, IPPROTO_TCP, 22), \
+	S_RULE(0, ID_PACS, SEGD_ID_ISOLATED, IPPROTO_TCP, 22), \
+	S_RULE(0, SEGD_ID_ISOLATED, ID_PACS, IPPROTO_ICMP, SEGD_ICMP_PORT(8)), \
+	S_RULE(0, ID_PACS, SEGD_ID_ISOLATED, IPPROTO_ICMP, SEGD_ICMP_PORT(8))
+static const struct seed iso_ehr[] = {
+	S_ISO(EHR4), S_ISO(EHR6), ISO_REMEDY, S_END,
+};
+static const struct seed iso_ehr_pacs[] = {
+	S_ISO(EHR4), S_ISO(PACS4), ISO_REMEDY, S_END,
+};
+static const struct seed iso_expired[] = {
+	S_ISO_EXPIRED(EHR4), S_END,
+};
+static const struct seed iso_audit[] = {
+	S_CFG(0, SEGD_CFG_LOADED | SEGD_CFG_AUDIT), S_ISO(EHR4), S_END,
+};
+static const struct seed iso_mac[] = {
+	S_ISO_MAC(mac_modality), S_END,
+};
+
 /* ---- odd frames ------------------------------------------------------- */
 static void ihl_4(struct frame *f)
 {
@@ -195,6 +218,25 @@ static const struct dp_case cases[] = {
 	{ "gateway_host_denied4", { TCP4(EHR4, GW4, 23) }, .want = DROPS(ID_EHR, ID_GW, SEGD_REASON_POLICY) },
 	{ "gateway_host_allowed6", { TCP6(EHR6, GW6, 22) }, .want = PASSES(ID_EHR, ID_GW, SEGD_REASON_ALLOWED) },
 	{ "gateway_host_not_source_of_rule", { TCP4(GW4, EHR4, 22) }, .want = DROPS(ID_GW, ID_EHR, SEGD_REASON_POLICY) },
+
+	/* ---- step 7b: isolation ------------------------------------------ */
+	{ "iso_src4_allowed_flow_dropped", { TCP4(EHR4, PACS4, 443) }, iso_ehr, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "iso_src6_allowed_flow_dropped", { TCP6(EHR6, PACS6, 443) }, iso_ehr, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "iso_dst4_allowed_flow_dropped", { TCP4(IOMT4, EHR4, 5000) }, iso_ehr, .want = DROPS(ID_IOMT, ID_EHR, SEGD_REASON_ISOLATED) },
+	{ "iso_dst4_ack_not_a_reply", { TCP4(PACS4, EHR4, 40000), .flags = FR_TCP_ACK }, iso_ehr, .want = DROPS(ID_PACS, ID_EHR, SEGD_REASON_ISOLATED) },
+	{ "iso_echo_reply_dropped", { ICMP4(PACS4, EHR4, 0) }, iso_ehr_pacs, .want = DROPS(ID_PACS, ID_EHR, SEGD_REASON_ISOLATED) },
+	{ "iso_global_audit_still_drops", { TCP4(EHR4, PACS4, 80) }, iso_audit, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "iso_remedy_to_target", { TCP4(EHR4, PACS4, 22) }, iso_ehr, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "iso_remedy_to_target6", { TCP6(EHR6, PACS6, 22) }, iso_ehr, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "iso_remedy_from_target", { TCP4(PACS4, EHR4, 22) }, iso_ehr, .want = PASSES(ID_PACS, ID_EHR, SEGD_REASON_ALLOWED) },
+	{ "iso_remedy_other_port_dropped", { TCP4(EHR4, PACS4, 23) }, iso_ehr, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "iso_remedy_echo", { ICMP4(EHR4, PACS4, 8) }, iso_ehr, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "iso_remedy_echo_reply", { ICMP4(PACS4, EHR4, 0) }, iso_ehr, .want = PASSES(ID_PACS, ID_EHR, SEGD_REASON_ALLOWED) },
+	{ "iso_remedy_reply_without_conntrack", { TCP4(PACS4, EHR4, 40000), .flags = FR_TCP_ACK }, iso_ehr, .want = DROPS(ID_PACS, ID_EHR, SEGD_REASON_ISOLATED) },
+	{ "iso_both_ends_no_remedy", { TCP4(EHR4, PACS4, 22) }, iso_ehr_pacs, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "iso_other_host_unaffected", { TCP4("10.1.0.11", PACS4, 443) }, iso_ehr, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "iso_expired_lapses", { TCP4(EHR4, PACS4, 443) }, iso_expired, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "iso_source_mac", { TCP4("192.168.50.7", PACS4, 104), .smac = mac_modality }, iso_mac, .want = DROPS(ID_PACS, ID_PACS, SEGD_REASON_ISOLATED) },
 
 	/* ---- step 9: anti-spoof ------------------------------------------ */
 	{ "device_right_mac4", { TCP4(PUMP4, EHR4, 8443), .smac = mac_pump }, .want = PASSES(ID_IOMT, ID_EHR, SEGD_REASON_ALLOWED) },

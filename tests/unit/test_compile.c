@@ -640,6 +640,77 @@ static const char features_want[] =
 	"allow 20 19 0 0 intra:lab\n"
 	"allow 20 20 0 0 intra:lab\n";
 
+
+/* isolation.still_allowed: (ISOLATED, T, svc) and (T, ISOLATED, svc), and
+ * explain's step 7b (docs/datapath.md). */
+static void test_isolation(void **state)
+{
+	static const char *const text =
+		"{\"version\": 1,"
+		" \"services\": {\"ssh\": [{\"proto\": \"tcp\", \"ports\": [22]}],"
+		"   \"ping\": [{\"proto\": \"icmp\"}]},"
+		" \"segments\": {\"ehr\": {\"members\": {\"cidr\": [\"10.10.0.0/24\"]}},"
+		"   \"soc\": {\"members\": {\"ipv4\": [\"10.99.0.5\"]}}},"
+		" \"rules\": [{\"name\": \"r\", \"from\": [\"ehr\"], \"to\": [\"ehr\"], \"services\": [\"ssh\"]}],"
+		" \"isolation\": {\"still_allowed\": [{\"to\": \"soc\", \"services\": [\"ssh\", \"ping\"]}]}}";
+	struct cfg_policy *cfg = parse_text(text);
+	struct comp_policy *p;
+	struct comp_probe q;
+	struct comp_verdict v;
+	size_t i, n_iso = 0;
+
+	(void)state;
+	p = build(cfg, NULL, 0, NULL, 0);
+	for (i = 0; i < p->n_allows; i++) {
+		const struct comp_allow *a = &p->allows[i];
+
+		if (a->src_id != SEGD_ID_ISOLATED && a->dst_id != SEGD_ID_ISOLATED)
+			continue;
+		n_iso++;
+		assert_string_equal(p->rule_names[a->rule],
+				    "isolation.still_allowed[0]");
+	}
+	assert_int_equal(n_iso, 4);	/* ssh and icmp, both ways */
+
+	memset(&q, 0, sizeof(q));
+	q.family = AF_INET;
+	inet_pton(AF_INET, "10.10.0.10", q.src);
+	inet_pton(AF_INET, "10.10.0.20", q.dst);
+	q.proto = IPPROTO_TCP;
+	q.dport = 22;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_ALLOWED);
+	q.src_isolated = true;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.verdict, SEGD_VERDICT_DROP);
+	assert_int_equal(v.reason, SEGD_REASON_ISOLATED);
+	q.src_isolated = false;
+	q.dst_isolated = true;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_ISOLATED);
+	/* to the remediation target, and from it */
+	inet_pton(AF_INET, "10.99.0.5", q.dst);
+	q.dst_isolated = false;
+	q.src_isolated = true;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.verdict, SEGD_VERDICT_PASS);
+	assert_int_equal(v.reason, SEGD_REASON_ALLOWED);
+	assert_string_equal(p->rule_names[v.rule], "isolation.still_allowed[0]");
+	q.dport = 443;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_ISOLATED);
+	memcpy(q.dst, q.src, 16);
+	inet_pton(AF_INET, "10.99.0.5", q.src);
+	q.src_isolated = false;
+	q.dst_isolated = true;
+	q.proto = IPPROTO_ICMP;
+	q.icmp_type = 0;	/* echo reply to the target's ping */
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_ALLOWED);
+	comp_free(p);
+	cfg_policy_free(cfg);
+}
+
 static void test_features(void **state)
 {
 	struct cfg_policy *cfg = parse_text(features_json);
@@ -978,6 +1049,7 @@ int main(void)
 						hospital_setup,
 						hospital_teardown),
 		cmocka_unit_test(test_features),
+		cmocka_unit_test(test_isolation),
 		cmocka_unit_test(test_features_explain),
 		cmocka_unit_test(test_hints),
 		cmocka_unit_test(test_hints_across_generations),
