@@ -30,6 +30,7 @@
 #include "events.h"
 #include "rpf.h"
 #include "isolate.h"
+#include "breakglass.h"
 
 /*
  * Knob, set through the skeleton before load: opts__sz passed to
@@ -151,6 +152,12 @@ int segd_xdp(struct xdp_md *ctx)
 	}
 	if (policy_find(slot, src.id, dst.id, p.l4proto, policy_port(&p))) {
 		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_ALLOWED);
+		goto out;
+	}
+	/* 11b. Break-glass: time-bound allows (never for isolated hosts:
+	 * 7b has judged those). */
+	if (bg_find(&src, &dst, p.l4proto, policy_port(&p))) {
+		judge(ck, SEGD_VERDICT_PASS, SEGD_REASON_BREAKGLASS);
 		goto out;
 	}
 	/* 12. Replies. */

@@ -36,6 +36,7 @@
 #define SEGD_MAP_EVLIMIT "segd_evlimit_v1"
 #define SEGD_MAP_EVSTATS "segd_evstats_v1"
 #define SEGD_MAP_ISOLATED "segd_isolated_v1"	/* hosts under isolation (issue 5) */
+#define SEGD_MAP_BREAKGLASS "segd_breakglass_v1"	/* time-bound emergency allows (issue 5) */
 
 /* Pinned XDP links: <pin-dir>/link_<ifname> (one bpf_link per interface). */
 #define SEGD_LINK_PIN_PREFIX "link_"
@@ -114,6 +115,7 @@ enum segd_reason {
 	SEGD_REASON_UNKNOWN_ETHERTYPE = 8, /* drop: neither IPv4, IPv6 nor ARP */
 	SEGD_REASON_ISOLATED = 9,	/* drop: host under isolation */
 	SEGD_REASON_NO_POLICY = 10,	/* drop: no policy loaded yet (fail closed) */
+	SEGD_REASON_BREAKGLASS = 11,	/* pass: a break-glass allow in force */
 	SEGD_REASON__MAX
 };
 
@@ -427,5 +429,35 @@ struct segd_iso_value {
 	__u32 pad;		/* always 0 */
 };
 _Static_assert(sizeof(struct segd_iso_value) == 16, "segd_iso_value layout");
+
+/* ------------------------------------------------------------------ */
+/* segd_breakglass_v1: BPF_MAP_TYPE_HASH, time-bound emergency allows.  */
+/* ------------------------------------------------------------------ */
+/*
+ * Not slotted: identities are stable across generations (names map), so
+ * an allow holds across policy updates. Key: like segd_policy_key without
+ * the slot; src_id / dst_id are a segment or device identity; the data
+ * path tries each end's identity, then its segment (docs/datapath.md step
+ * 11), with the port, then port 0. Value: expires_ns is a
+ * bpf_ktime_get_ns() deadline, never 0: an entry whose deadline has passed
+ * is ignored, so a break-glass lapses with segd down.
+ */
+#define SEGD_MAX_BREAKGLASS 1024
+
+struct segd_bg_key {
+	__u32 src_id;
+	__u32 dst_id;
+	__u8 proto;		/* IPPROTO_*, 0 = any */
+	__u8 pad;		/* always 0 */
+	__u16 port;		/* host order, 0 = any; ICMP: SEGD_ICMP_PORT */
+};
+_Static_assert(sizeof(struct segd_bg_key) == 12, "segd_bg_key layout");
+
+struct segd_bg_value {
+	__u64 expires_ns;	/* ktime deadline */
+	__u32 id;		/* break-glass id (segctl breakglass list) */
+	__u32 flags;		/* reserved, 0 */
+};
+_Static_assert(sizeof(struct segd_bg_value) == 16, "segd_bg_value layout");
 
 #endif /* SEGD_ABI_H */

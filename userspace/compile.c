@@ -973,6 +973,39 @@ out:
 /* Public API                                                         */
 /* ---------------------------------------------------------------- */
 
+/* Every service as (name, proto, port) tuples, for break-glass. */
+static int build_svcs(struct comp_policy *p, const struct cfg_policy *cfg)
+{
+	size_t i, k, j, n = 0;
+
+	for (i = 0; i < cfg->n_services; i++)
+		for (k = 0; k < cfg->services[i].n_entries; k++)
+			n += cfg->services[i].entries[k].n_ports + 1;
+	p->svcs = calloc(n + 1, sizeof(*p->svcs));
+	if (!p->svcs)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct cfg_service *s = &cfg->services[i];
+
+		for (k = 0; k < s->n_entries; k++) {
+			const struct cfg_service_entry *e = &s->entries[k];
+			bool has_ports = e->proto == IPPROTO_TCP ||
+					 e->proto == IPPROTO_UDP;
+			size_t np = has_ports && e->n_ports ? e->n_ports : 1;
+
+			for (j = 0; j < np; j++) {
+				struct comp_svc *t = &p->svcs[p->n_svcs++];
+
+				snprintf(t->name, sizeof(t->name), "%s", s->name);
+				t->proto = e->proto;
+				t->port = np == e->n_ports && has_ports ?
+					  e->ports[j] : 0;
+			}
+		}
+	}
+	return 0;
+}
+
 void comp_free(struct comp_policy *p)
 {
 	size_t i;
@@ -986,6 +1019,7 @@ void comp_free(struct comp_policy *p)
 	free(p->lpm6);
 	free(p->macs);
 	free(p->allows);
+	free(p->svcs);
 	for (i = 0; i < p->n_rules; i++)
 		free(p->rule_names[i]);
 	free(p->rule_names);
@@ -1022,6 +1056,10 @@ int comp_build(const struct cfg_policy *cfg, const struct comp_gw_addr *gw,
 		ret = build_entries(p, c, gw, n_gw, err, errlen);
 	if (!ret)
 		ret = build_allows(p, c, err, errlen);
+	if (!ret && build_svcs(p, cfg)) {
+		ret = -ENOMEM;
+		err_set(err, errlen, "out of memory");
+	}
 	if (ret)
 		goto fail;
 	p->flags = SEGD_CFG_LOADED;
@@ -1199,6 +1237,35 @@ static uint16_t probe_port(const struct comp_probe *q)
 	return 0;
 }
 
+static bool bg_pair(const struct comp_probe *q, uint32_t src, uint32_t dst,
+		    uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_bg; i++) {
+		const struct segd_bg_key *k = &q->bg[i];
+
+		if (k->src_id == src && k->dst_id == dst &&
+		    (!k->proto || (k->proto == q->proto &&
+				   (k->port == port || !k->port))))
+			return true;
+	}
+	return false;
+}
+
+/* Step 11b, in the data path's order (bpf/breakglass.h). */
+static bool bg_match(const struct comp_probe *q,
+		     const struct segd_endpoint *src,
+		     const struct segd_endpoint *dst)
+{
+	uint16_t port = probe_port(q);
+
+	return bg_pair(q, src->id, dst->id, port) ||
+	       bg_pair(q, src->seg, dst->id, port) ||
+	       bg_pair(q, src->id, dst->seg, port) ||
+	       bg_pair(q, src->seg, dst->seg, port);
+}
+
 void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 		  struct comp_verdict *out)
 {
@@ -1282,6 +1349,12 @@ void comp_explain(const struct comp_policy *p, const struct comp_probe *q,
 		out->rule = a->rule;
 		return;
 	}
+	/* 11b. break-glass allows in force (segd fills q->bg) */
+	if (bg_match(q, &out->src, &out->dst)) {
+		out->verdict = SEGD_VERDICT_PASS;
+		out->reason = SEGD_REASON_BREAKGLASS;
+		return;
+	}
 	/* 12. replies: only echo replies can be known without conntrack */
 	if ((q->proto == IPPROTO_ICMP && q->icmp_type == 0) ||
 	    (q->proto == IPPROTO_ICMPV6 && q->icmp_type == 129)) {
@@ -1321,6 +1394,7 @@ static const char *const reason_names[SEGD_REASON__MAX] = {
 	[SEGD_REASON_UNKNOWN_ETHERTYPE] = "unknown_ethertype",
 	[SEGD_REASON_ISOLATED] = "isolated",
 	[SEGD_REASON_NO_POLICY] = "no_policy",
+	[SEGD_REASON_BREAKGLASS] = "breakglass",
 };
 
 const char *comp_reason_name(unsigned reason)

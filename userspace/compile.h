@@ -44,6 +44,14 @@ struct comp_gw_addr {
 	uint8_t addr[16];
 };
 
+/* One (proto, port) of a named service, as policy keys hold it: port 0
+ * for any port, protocols without ports and ICMP. */
+struct comp_svc {
+	char name[SEGD_NAME_LEN];
+	uint8_t proto;
+	uint16_t port;
+};
+
 /* Previous name -> id assignment, so ids stay stable across generations. */
 struct comp_id_hint {
 	char name[SEGD_NAME_LEN];
@@ -68,6 +76,8 @@ struct comp_policy {
 	size_t n_allows;
 	char **rule_names;		/* rule index -> name */
 	size_t n_rules;
+	struct comp_svc *svcs;		/* every service, in file order */
+	size_t n_svcs;
 	uint32_t flags;			/* SEGD_CFG_* to write with this policy */
 	char digest[65];		/* digest of the source documents */
 };
@@ -103,6 +113,10 @@ struct comp_probe {
 	bool src_isolated;	/* the source / destination is under isolation
 				 * (segd fills these from its list) */
 	bool dst_isolated;
+	/* break-glass allows in force (segd fills these from its list;
+	 * docs/datapath.md step 11b) */
+	const struct segd_bg_key *bg;
+	size_t n_bg;
 };
 
 struct comp_verdict {

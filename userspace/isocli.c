@@ -236,15 +236,26 @@ static int do_history(const char *run_dir, int argc, char **argv)
 		json_t *src = json_object_get(r, "source");
 		json_t *ev = json_object_get(r, "event");
 		json_t *user = json_object_get(r, "user");
+		char what[200];
 
 		if (json_object_get(r, "unreadable")) {
 			printf("(line %lld of the audit log is unreadable)\n",
 			       (long long)json_integer_value(json_object_get(r, "unreadable")));
 			continue;
 		}
-		printf("%s %-8s %-18s uid %-5s %s%s%s\n", str(r, "@timestamp"),
-		       str(ev, "action"),
-		       json_object_get(src, "ip") ? str(src, "ip") : str(src, "mac"),
+		if (json_object_get(src, "segment"))	/* break-glass */
+			snprintf(what, sizeof(what), "#%lld %s->%s %s",
+				 (long long)json_integer_value(json_object_get(
+					 json_object_get(r, "segd"), "breakglass")),
+				 str(src, "segment"),
+				 str(json_object_get(r, "destination"), "segment"),
+				 str(json_object_get(r, "service"), "name"));
+		else
+			snprintf(what, sizeof(what), "%s",
+				 json_object_get(src, "ip") ? str(src, "ip") :
+							      str(src, "mac"));
+		printf("%s %-10s %-18s uid %-5s %s%s%s\n", str(r, "@timestamp"),
+		       str(ev, "action"), what,
 		       str(user, "id"), str(r, "reason"),
 		       json_object_get(r, "ticket") ? " ticket " : "",
 		       json_object_get(r, "ticket") ? str(r, "ticket") : "");
@@ -253,8 +264,119 @@ static int do_history(const char *run_dir, int argc, char **argv)
 	return 0;
 }
 
+/* breakglass --from A --to B --service S --for D --reason R [--ticket T] */
+static int do_bg_grant(const char *run_dir, int argc, char **argv)
+{
+	const char *v[6] = { NULL };
+	static const char *const opt[6] = { "--from", "--to", "--service",
+					    "--for", "--reason", "--ticket" };
+	uint64_t secs;
+	json_t *rq, *resp, *b;
+	int i, k, ret;
+
+	for (i = 1; i < argc; i++) {
+		for (k = 0; k < 6; k++)
+			if (!strcmp(argv[i], opt[k]))
+				break;
+		if (k == 6)
+			return jo_usage("breakglass: unexpected \"%s\"", argv[i]);
+		if (i + 1 >= argc)
+			return jo_usage("\"%s\" needs a value", argv[i]);
+		v[k] = argv[++i];
+	}
+	if (!v[0] || !v[1] || !v[2] || !v[3])
+		return jo_usage("breakglass needs --from A --to B --service S --for DURATION%s", "");
+	if (!v[4])
+		return jo_usage("breakglass needs --reason TEXT%s", "");
+	if (iso_parse_duration(v[3], &secs))
+		return jo_usage("--for \"%s\": a duration like 90s, 15m, 12h", v[3]);
+	rq = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "cmd", "breakglass",
+		       "from", v[0], "to", v[1], "service", v[2], "for",
+		       (json_int_t)secs, "reason", v[4]);
+	if (rq && v[5])
+		json_object_set_new(rq, "ticket", json_string(v[5]));
+	ret = send_req(run_dir, rq, &resp);
+	if (ret)
+		return ret;
+	if (jo_json()) {
+		jo_emit(resp);
+		return 0;
+	}
+	b = json_object_get(resp, "breakglass");
+	printf("break-glass #%lld: %s -> %s %s allowed until %s\n",
+	       (long long)json_integer_value(json_object_get(b, "id")),
+	       str(b, "from"), str(b, "to"), str(b, "service"), str(b, "until"));
+	json_decref(resp);
+	return 0;
+}
+
+static int do_breakglass(const char *run_dir, int argc, char **argv)
+{
+	const char *reason = NULL;
+	json_t *resp, *b;
+	char *end;
+	long long id;
+	size_t i;
+	int ret;
+
+	if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "revoke")))
+		return do_bg_grant(run_dir, argc, argv);
+	if (!strcmp(argv[1], "list")) {
+		if (argc != 2)
+			return jo_usage("breakglass list takes no argument (\"%s\")", argv[2]);
+		ret = send_req(run_dir, json_pack("{s:s}", "cmd", "breakglass_list"),
+			       &resp);
+		if (ret)
+			return ret;
+		if (jo_json()) {
+			jo_emit(resp);
+			return 0;
+		}
+		if (!json_array_size(json_object_get(resp, "breakglass")))
+			printf("no break-glass allow in force\n");
+		json_array_foreach(json_object_get(resp, "breakglass"), i, b)
+			printf("#%-4lld %-16s -> %-16s %-12s since %s until %s uid %lld reason \"%s\"%s%s\n",
+			       (long long)json_integer_value(json_object_get(b, "id")),
+			       str(b, "from"), str(b, "to"), str(b, "service"),
+			       str(b, "since"), str(b, "until"),
+			       (long long)json_integer_value(json_object_get(b, "uid")),
+			       str(b, "reason"),
+			       json_object_get(b, "ticket") ? " ticket " : "",
+			       json_object_get(b, "ticket") ? str(b, "ticket") : "");
+		json_decref(resp);
+		return 0;
+	}
+	if (argc < 3 || argv[2][0] < '0' || argv[2][0] > '9')
+		return jo_usage("breakglass revoke needs an ID (see breakglass list)%s", "");
+	errno = 0;
+	id = strtoll(argv[2], &end, 10);
+	if (errno || *end)
+		return jo_usage("breakglass revoke: \"%s\" is not an id", argv[2]);
+	ret = parse_opts(argc - 2, argv + 2, NULL, &reason, NULL, NULL, NULL);
+	if (ret)
+		return ret;
+	if (!reason)
+		return jo_usage("breakglass revoke %s needs --reason TEXT", argv[2]);
+	ret = send_req(run_dir, json_pack("{s:s, s:I, s:s}", "cmd", "revoke",
+					  "id", (json_int_t)id, "reason", reason),
+		       &resp);
+	if (ret)
+		return ret;
+	if (jo_json()) {
+		jo_emit(resp);
+		return 0;
+	}
+	b = json_object_get(resp, "revoked");
+	printf("revoked break-glass #%lld (%s -> %s %s)\n", id, str(b, "from"),
+	       str(b, "to"), str(b, "service"));
+	json_decref(resp);
+	return 0;
+}
+
 int isocli_run(const char *run_dir, int argc, char **argv)
 {
+	if (!strcmp(argv[0], "breakglass"))
+		return do_breakglass(run_dir, argc, argv);
 	if (!strcmp(argv[0], "isolate"))
 		return do_isolate(run_dir, argc, argv);
 	if (!strcmp(argv[0], "release"))

@@ -9,6 +9,10 @@
  * the map entries, then writes state and audit. A crash between the map
  * and the state file is repaired at the next start (iso_open keeps map
  * entries the state file lacks): it never lifts an isolation.
+ *
+ * Break-glass (iso_bg_*, bg_*) follows the same order (map, state, audit)
+ * but fails the other way: at start the map is made to hold exactly
+ * breakglass.json, so an allow the file lacks is removed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +45,13 @@ struct iso {
 	int tfd;
 	struct state_entry *v;
 	size_t n;
+	/* break-glass (iso_bg_open) */
+	char bg_path[PATH_MAX];
+	int bg_fd;		/* segd_breakglass_v1, -1 until iso_bg_open */
+	uint64_t max_bg_s;
+	struct state_bg *bg;
+	size_t n_bg;
+	uint32_t bg_next_id;
 };
 
 static uint64_t mono_ns(void)
@@ -116,6 +127,9 @@ static void arm_timer(struct iso *iso)
 	for (i = 0; i < iso->n; i++)
 		if (iso->v[i].until && (!next || iso->v[i].until < next))
 			next = iso->v[i].until;
+	for (i = 0; i < iso->n_bg; i++)
+		if (!next || iso->bg[i].until < next)
+			next = iso->bg[i].until;
 	if (next) {
 		/* absolute wall clock: a timed isolation ends on the second */
 		its.it_value.tv_sec = (time_t)next;
@@ -170,6 +184,8 @@ static void drop_at(struct iso *iso, size_t i)
 	iso->n--;
 }
 
+static void bg_expire(struct iso *iso, time_t now, uint64_t generation);
+
 void iso_expire(struct iso *iso, uint64_t generation)
 {
 	time_t now = time(NULL);
@@ -200,6 +216,7 @@ void iso_expire(struct iso *iso, uint64_t generation)
 	}
 	if (changed && save(iso, err, sizeof(err)))
 		pr_err("%s", err);
+	bg_expire(iso, now, generation);
 	arm_timer(iso);
 }
 
@@ -240,6 +257,7 @@ void iso_free(struct iso *iso)
 	if (iso->tfd >= 0)
 		close(iso->tfd);
 	free(iso->v);
+	free(iso->bg);
 	free(iso);
 }
 
@@ -264,6 +282,7 @@ int iso_open(struct iso **out, const char *state_dir, uint64_t max_s,
 	iso->map_fd = map_fd;
 	iso->max_s = max_s;
 	iso->tfd = -1;
+	iso->bg_fd = -1;
 	if (mkdir(state_dir, 0700) && errno != EEXIST) {
 		ret = -errno;
 		err_set(err, errlen, "state dir \"%s\": %s", state_dir,
@@ -697,6 +716,385 @@ static json_t *do_release(struct iso *iso, const json_t *req, uid_t uid,
 			 addrs);
 }
 
+/* ---------------------------------------------------------------- */
+/* Break-glass                                                        */
+/* ---------------------------------------------------------------- */
+
+static void bg_key(const struct state_bg *e, size_t k, struct segd_bg_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->src_id = e->src_id;
+	out->dst_id = e->dst_id;
+	out->proto = e->proto[k];
+	out->port = e->port[k];
+}
+
+/* The map entries of @e: wall-clock until -> ktime deadline. */
+static int bg_write(struct iso *iso, const struct state_bg *e, time_t now)
+{
+	struct segd_bg_value val = { .id = e->id };
+	struct segd_bg_key k;
+	size_t i;
+
+	val.expires_ns = mono_ns() +
+		(uint64_t)(e->until > now ? e->until - now : 0) * 1000000000ull;
+	for (i = 0; i < e->n_keys; i++) {
+		bg_key(e, i, &k);
+		if (bpf_map_update_elem(iso->bg_fd, &k, &val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static void bg_unwrite(struct iso *iso, const struct state_bg *e)
+{
+	struct segd_bg_key k;
+	size_t i;
+
+	for (i = 0; i < e->n_keys; i++) {
+		bg_key(e, i, &k);
+		if (bpf_map_delete_elem(iso->bg_fd, &k) && errno != ENOENT)
+			pr_warn("deleting break-glass %u from %s: %s", e->id,
+				SEGD_MAP_BREAKGLASS, strerror(errno));
+	}
+}
+
+static void bg_audit(struct iso *iso, const char *action,
+		     const struct state_bg *e, int64_t uid, const char *reason,
+		     uint64_t generation)
+{
+	char ts[40], until[32], uidbuf[24], err[512];
+	json_t *rec;
+
+	audit_timestamp(ts, sizeof(ts));
+	rfc3339(e->until, until, sizeof(until));
+	snprintf(uidbuf, sizeof(uidbuf), "%" PRId64, uid);
+	rec = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:s, s:s*, s:{s:I, s:I, s:s}}",
+			"@timestamp", ts,
+			"event", "action", action, "kind", "event",
+			"module", "segd",
+			"user", "id", uidbuf,
+			"source", "segment", e->from,
+			"destination", "segment", e->to,
+			"service", "name", e->service,
+			"reason", reason,
+			"ticket", *e->ticket ? e->ticket : NULL,
+			"segd", "generation", (json_int_t)generation,
+			"breakglass", (json_int_t)e->id, "until", until);
+	if (!rec || audit_append(iso->audit_path, rec, err, sizeof(err)))
+		pr_err("%s", rec ? err : "audit record: out of memory");
+	pr_info("break-glass %s: #%u %s -> %s %s until %s by uid %" PRId64 ": %s",
+		action, e->id, e->from, e->to, e->service, until, uid, reason);
+	json_decref(rec);
+}
+
+static int bg_save(struct iso *iso, char *err, size_t errlen)
+{
+	return state_bg_save(iso->bg_path, iso->bg, iso->n_bg, err, errlen);
+}
+
+static void bg_drop_at(struct iso *iso, size_t i)
+{
+	memmove(&iso->bg[i], &iso->bg[i + 1],
+		(iso->n_bg - i - 1) * sizeof(*iso->bg));
+	iso->n_bg--;
+}
+
+static void bg_expire(struct iso *iso, time_t now, uint64_t generation)
+{
+	bool changed = false;
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < iso->n_bg;) {
+		struct state_bg e = iso->bg[i];
+
+		if (e.until > now) {
+			i++;
+			continue;
+		}
+		bg_unwrite(iso, &e);
+		bg_drop_at(iso, i);
+		changed = true;
+		bg_audit(iso, "expire", &e, -1, e.reason, generation);
+	}
+	if (changed && bg_save(iso, err, sizeof(err)))
+		pr_err("%s", err);
+}
+
+/* A segment or device name of the policy in force. */
+static int bg_resolve(const struct comp_policy *pol, const char *name,
+		      uint32_t *id, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; pol && i < pol->n_ids; i++) {
+		const struct comp_identity *c = &pol->ids[i];
+
+		if ((c->kind == SEGD_KIND_SEGMENT || c->kind == SEGD_KIND_DEVICE) &&
+		    !strcmp(c->name, name)) {
+			*id = c->id;
+			return 0;
+		}
+	}
+	err_set(err, errlen, "\"%s\" is not a segment or device of the policy in force",
+		name);
+	return -ENOENT;
+}
+
+int iso_bg_open(struct iso *iso, int map_fd, uint64_t max_s,
+		uint64_t generation, char *err, size_t errlen)
+{
+	struct segd_bg_key k;
+	time_t now = time(NULL);
+	size_t i;
+	int ret;
+
+	if (snprintf(iso->bg_path, sizeof(iso->bg_path), "%s", iso->state_path) >=
+	    (int)sizeof(iso->bg_path))
+		return -ENAMETOOLONG;
+	/* same directory as isolation.json */
+	snprintf(strrchr(iso->bg_path, '/') + 1,
+		 sizeof(iso->bg_path) - (size_t)(strrchr(iso->bg_path, '/') + 1 - iso->bg_path),
+		 "%s", STATE_BG_FILE_NAME);
+	ret = state_bg_load(iso->bg_path, &iso->bg, &iso->n_bg, err, errlen);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret)
+		return ret;
+	{
+		struct state_bg *v = realloc(iso->bg, (iso->n_bg + SEGD_MAX_BREAKGLASS) *
+							sizeof(*v));
+
+		if (!v) {
+			err_set(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		iso->bg = v;
+	}
+	iso->bg_fd = map_fd;
+	iso->max_bg_s = max_s;
+	/* The map holds exactly the state file: an allow the file lacks
+	 * (a crash before the state write) is removed, failing closed. */
+	while (!bpf_map_get_next_key(map_fd, NULL, &k))
+		if (bpf_map_delete_elem(map_fd, &k))
+			break;
+	iso->bg_next_id = 1;
+	for (i = 0; i < iso->n_bg; i++) {
+		if (iso->bg[i].id >= iso->bg_next_id)
+			iso->bg_next_id = iso->bg[i].id + 1;
+		ret = bg_write(iso, &iso->bg[i], now);
+		if (ret) {
+			err_set(err, errlen, "restoring break-glass into %s: %s",
+				SEGD_MAP_BREAKGLASS, strerror(-ret));
+			return ret;
+		}
+	}
+	if (iso->n_bg)
+		pr_info("%zu break-glass allow%s restored from %s", iso->n_bg,
+			iso->n_bg == 1 ? "" : "s", iso->bg_path);
+	iso_expire(iso, generation);
+	return 0;
+}
+
+void iso_bg_check(struct iso *iso, const struct comp_policy *pol,
+		  uint64_t generation)
+{
+	char err[512], why[STATE_REASON_LEN];
+	bool changed = false;
+	uint32_t sid, did;
+	size_t i;
+
+	if (!iso || iso->bg_fd < 0 || !pol)
+		return;
+	for (i = 0; i < iso->n_bg;) {
+		struct state_bg e = iso->bg[i];
+
+		if (!bg_resolve(pol, e.from, &sid, err, sizeof(err)) &&
+		    !bg_resolve(pol, e.to, &did, err, sizeof(err)) &&
+		    sid == e.src_id && did == e.dst_id) {
+			i++;
+			continue;
+		}
+		/* its identity may go to another name later: never keep an
+		 * allow for a number that no longer means what was granted */
+		bg_unwrite(iso, &e);
+		bg_drop_at(iso, i);
+		changed = true;
+		snprintf(why, sizeof(why), "%s or %s is no longer in the policy",
+			 e.from, e.to);
+		pr_warn("break-glass #%u revoked: %s", e.id, why);
+		bg_audit(iso, "revoke", &e, -1, why, generation);
+	}
+	if (changed && bg_save(iso, err, sizeof(err)))
+		pr_err("%s", err);
+	arm_timer(iso);
+}
+
+size_t iso_bg_keys(const struct iso *iso, struct segd_bg_key **out)
+{
+	time_t now = time(NULL);
+	size_t i, k, n = 0;
+
+	*out = NULL;
+	if (!iso || !iso->n_bg)
+		return 0;
+	*out = calloc(iso->n_bg * STATE_BG_MAX_KEYS, sizeof(**out));
+	if (!*out)
+		return 0;
+	for (i = 0; i < iso->n_bg; i++)
+		for (k = 0; iso->bg[i].until > now && k < iso->bg[i].n_keys; k++)
+			bg_key(&iso->bg[i], k, &(*out)[n++]);
+	return n;
+}
+
+static json_t *bg_json(const struct state_bg *e)
+{
+	char since[32], until[32];
+
+	rfc3339(e->since, since, sizeof(since));
+	rfc3339(e->until, until, sizeof(until));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s*}",
+			 "id", (json_int_t)e->id, "from", e->from, "to", e->to,
+			 "service", e->service, "since", since, "until", until,
+			 "remaining_s", (json_int_t)(e->until - time(NULL)),
+			 "uid", (json_int_t)e->uid, "reason", e->reason,
+			 "ticket", *e->ticket ? e->ticket : NULL);
+}
+
+static json_t *do_breakglass(struct iso *iso, const json_t *req, uid_t uid,
+			     const struct comp_policy *pol,
+			     uint64_t generation)
+{
+	static const char *const keys[] = { "cmd", "from", "to", "service",
+					    "for", "reason", "ticket", NULL };
+	const char *from, *to, *svc, *reason, *ticket;
+	struct state_bg e;
+	struct segd_bg_key k;
+	struct segd_bg_value old;
+	time_t now = time(NULL);
+	char err[512];
+	json_t *fv;
+	size_t i, j;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	if (check_keys(req, keys, err, sizeof(err)) ||
+	    get_opt_str(req, "from", &from, STATE_HOST_LEN, err, sizeof(err)) ||
+	    get_opt_str(req, "to", &to, STATE_HOST_LEN, err, sizeof(err)) ||
+	    get_opt_str(req, "service", &svc, STATE_HOST_LEN, err, sizeof(err)) ||
+	    get_opt_str(req, "reason", &reason, STATE_REASON_LEN, err, sizeof(err)) ||
+	    get_opt_str(req, "ticket", &ticket, STATE_TICKET_LEN, err, sizeof(err)))
+		return ctl_error_response("%s", err);
+	if (!from || !to || !svc || !*from || !*to || !*svc)
+		return ctl_error_response("breakglass: \"from\", \"to\" and \"service\" are required");
+	if (!reason || !*reason)
+		return ctl_error_response("breakglass: a reason is required (--reason TEXT): the audit trail says why");
+	fv = json_object_get(req, "for");
+	if (!json_is_integer(fv) || json_integer_value(fv) <= 0)
+		return ctl_error_response("breakglass: \"for\" (a positive number of seconds) is required: a break-glass is time-bound");
+	if ((uint64_t)json_integer_value(fv) > iso->max_bg_s)
+		return ctl_error_response("--for %llds is longer than the maximum break-glass of %" PRIu64 "s (segd --max-breakglass)",
+					  (long long)json_integer_value(fv), iso->max_bg_s);
+	if (bg_resolve(pol, from, &e.src_id, err, sizeof(err)) ||
+	    bg_resolve(pol, to, &e.dst_id, err, sizeof(err)))
+		return ctl_error_response("%s", err);
+	if (e.src_id == e.dst_id)
+		return ctl_error_response("breakglass: \"%s\" to itself", from);
+	for (i = 0; pol && i < pol->n_svcs; i++) {
+		if (strcmp(pol->svcs[i].name, svc))
+			continue;
+		if (e.n_keys == STATE_BG_MAX_KEYS)
+			return ctl_error_response("service \"%s\" has more than %d ports",
+						  svc, STATE_BG_MAX_KEYS);
+		e.proto[e.n_keys] = pol->svcs[i].proto;
+		e.port[e.n_keys++] = pol->svcs[i].port;
+	}
+	if (!e.n_keys)
+		return ctl_error_response("\"%s\" is not a service of the policy in force", svc);
+	if (iso->n_bg >= SEGD_MAX_BREAKGLASS)
+		return ctl_error_response("too many break-glass allows (at most %d)",
+					  SEGD_MAX_BREAKGLASS);
+	for (i = 0; i < e.n_keys; i++) {
+		bg_key(&e, i, &k);
+		if (!bpf_map_lookup_elem(iso->bg_fd, &k, &old))
+			for (j = 0; j < iso->n_bg; j++)
+				if (iso->bg[j].id == old.id)
+					return ctl_error_response("break-glass #%u already allows %s -> %s %s; revoke it first",
+								  old.id, iso->bg[j].from,
+								  iso->bg[j].to, iso->bg[j].service);
+	}
+	e.id = iso->bg_next_id++;
+	snprintf(e.from, sizeof(e.from), "%s", from);
+	snprintf(e.to, sizeof(e.to), "%s", to);
+	snprintf(e.service, sizeof(e.service), "%s", svc);
+	snprintf(e.reason, sizeof(e.reason), "%s", reason);
+	snprintf(e.ticket, sizeof(e.ticket), "%s", ticket ?: "");
+	e.since = now;
+	e.until = now + json_integer_value(fv);
+	e.uid = uid;
+	/* 1. the map: from here on the flow passes, until the deadline */
+	ret = bg_write(iso, &e, now);
+	if (ret) {
+		bg_unwrite(iso, &e);
+		return ctl_error_response("writing %s: %s", SEGD_MAP_BREAKGLASS,
+					  strerror(-ret));
+	}
+	/* 2. state and audit */
+	iso->bg[iso->n_bg++] = e;
+	if (bg_save(iso, err, sizeof(err)))
+		pr_err("%s", err);
+	bg_audit(iso, "breakglass", &e, uid, reason, generation);
+	arm_timer(iso);
+	return json_pack("{s:b, s:o}", "ok", 1, "breakglass", bg_json(&e));
+}
+
+static json_t *bg_handle(struct iso *iso, const char *cmd, const json_t *req,
+			 uid_t uid, const struct comp_policy *pol,
+			 uint64_t generation)
+{
+	static const char *const list_keys[] = { "cmd", NULL };
+	static const char *const revoke_keys[] = { "cmd", "id", "reason", NULL };
+	const char *reason;
+	char err[512];
+	json_t *arr, *idv;
+	size_t i;
+
+	if (!strcmp(cmd, "breakglass"))
+		return do_breakglass(iso, req, uid, pol, generation);
+	if (!strcmp(cmd, "breakglass_list")) {
+		if (check_keys(req, list_keys, err, sizeof(err)))
+			return ctl_error_response("%s", err);
+		arr = json_array();
+		for (i = 0; arr && i < iso->n_bg; i++)
+			json_array_append_new(arr, bg_json(&iso->bg[i]));
+		return json_pack("{s:b, s:o}", "ok", 1, "breakglass", arr);
+	}
+	if (check_keys(req, revoke_keys, err, sizeof(err)) ||
+	    get_opt_str(req, "reason", &reason, STATE_REASON_LEN, err, sizeof(err)))
+		return ctl_error_response("%s", err);
+	idv = json_object_get(req, "id");
+	if (!json_is_integer(idv))
+		return ctl_error_response("revoke: \"id\" (a break-glass id) is required");
+	if (!reason || !*reason)
+		return ctl_error_response("revoke: a reason is required (--reason TEXT): the audit trail says why");
+	for (i = 0; i < iso->n_bg; i++) {
+		struct state_bg e = iso->bg[i];
+
+		if ((json_int_t)e.id != json_integer_value(idv))
+			continue;
+		bg_unwrite(iso, &e);
+		bg_drop_at(iso, i);
+		if (bg_save(iso, err, sizeof(err)))
+			pr_err("%s", err);
+		bg_audit(iso, "revoke", &e, uid, reason, generation);
+		arm_timer(iso);
+		return json_pack("{s:b, s:o}", "ok", 1, "revoked", bg_json(&e));
+	}
+	return ctl_error_response("no break-glass #%lld in force",
+				  (long long)json_integer_value(idv));
+}
+
 json_t *iso_handle(struct iso *iso, const json_t *req, uid_t uid,
 		   const struct comp_policy *pol, uint64_t generation)
 {
@@ -705,6 +1103,13 @@ json_t *iso_handle(struct iso *iso, const json_t *req, uid_t uid,
 	json_t *arr, *recs;
 	size_t i;
 
+	if (cmd && (!strcmp(cmd, "breakglass") || !strcmp(cmd, "revoke") ||
+		    !strcmp(cmd, "breakglass_list"))) {
+		if (!iso || iso->bg_fd < 0)
+			return ctl_error_response("break-glass is not available");
+		iso_expire(iso, generation);
+		return bg_handle(iso, cmd, req, uid, pol, generation);
+	}
 	if (!cmd || (strcmp(cmd, "isolate") && strcmp(cmd, "release") &&
 		     strcmp(cmd, "isolated") && strcmp(cmd, "history")))
 		return NULL;

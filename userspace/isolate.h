@@ -62,6 +62,34 @@ json_t *iso_handle(struct iso *iso, const json_t *req, uid_t uid,
 		   const struct comp_policy *pol, uint64_t generation);
 
 /*
+ * Break-glass (docs/operations.md): time-bound allows in the pinned map
+ * segd_breakglass_v1 (docs/datapath.md step 11b), persisted in
+ * <state_dir>/breakglass.json, audited in the same trail.
+ *   {"cmd":"breakglass","from":A,"to":B,"service":S,"for":SECONDS,
+ *    "reason":R,"ticket":T}
+ *   {"cmd":"breakglass_list"}
+ *   {"cmd":"revoke","id":N,"reason":R}
+ * A, B: segment or device names of the policy in force; S: a service.
+ *
+ * iso_bg_open - after iso_open: read breakglass.json (a corrupt file:
+ * -EINVAL, @err naming it) and make @map_fd hold exactly it.
+ */
+#define ISO_DEFAULT_MAX_BG_S 86400	/* --max-breakglass default: 24h */
+int iso_bg_open(struct iso *iso, int map_fd, uint64_t max_s,
+		uint64_t generation, char *err, size_t errlen);
+
+/*
+ * iso_bg_check - after a policy change (and at start): revoke (audit
+ * "revoke", uid -1) every allow whose segment or device name is gone or
+ * now names another identity.
+ */
+void iso_bg_check(struct iso *iso, const struct comp_policy *pol,
+		  uint64_t generation);
+
+/* iso_bg_keys - the map keys of the allows in force (free() *out). */
+size_t iso_bg_keys(const struct iso *iso, struct segd_bg_key **out);
+
+/*
  * iso_parse_duration - "90", "90s", "15m", "2h", "7d" -> seconds (> 0).
  * 0 or -EINVAL.
  */

@@ -58,7 +58,7 @@ static const char *const segd_maps[] = {
 	SEGD_MAP_CONFIG, SEGD_MAP_HOST4, SEGD_MAP_HOST6, SEGD_MAP_LPM4,
 	SEGD_MAP_LPM6, SEGD_MAP_MAC, SEGD_MAP_POLICY, SEGD_MAP_COUNTERS,
 	SEGD_MAP_NAMES, SEGD_MAP_EVENTS, SEGD_MAP_EVLIMIT, SEGD_MAP_EVSTATS,
-	SEGD_MAP_META, SEGD_MAP_ISOLATED,
+	SEGD_MAP_META, SEGD_MAP_ISOLATED, SEGD_MAP_BREAKGLASS,
 };
 #define N_SEGD_MAPS (sizeof(segd_maps) / sizeof(segd_maps[0]))
 
@@ -109,7 +109,12 @@ static const struct cmd cmds[] = {
 	  "end the isolation of HOST" },
 	{ "isolated", do_isolation, "", "hosts under isolation" },
 	{ "history", do_isolation, "[--since TIME|DURATION]",
-	  "the isolation audit trail" },
+	  "the isolation and break-glass audit trail" },
+	{ "breakglass", do_isolation,
+	  "--from A --to B --service S --for DURATION --reason TEXT [--ticket ID]\n"
+	  "      | list | revoke ID --reason TEXT",
+	  "time-bound emergency allow of service S from segment or device A\n"
+	  "      to B, over policy (never over isolation); lapses in the data path" },
 	{ "help", do_help, "", "this help" },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -74,6 +74,7 @@ struct segd {
 	long watch_ms;
 	const char *state_dir;	/* --state-dir: isolation state, audit log */
 	uint64_t max_iso_s;	/* --max-isolation */
+	uint64_t max_bg_s;	/* --max-breakglass */
 
 	/* state */
 	int pid_fd;
@@ -107,6 +108,7 @@ static void usage(FILE *f)
 		"            [--pin-dir DIR] [--run-dir DIR] [--nft-table NAME]\n"
 		"            [--xdp-mode native|skb] [--watch [--watch-delay MS]]\n"
 		"            [--no-rpf] [--state-dir DIR] [--max-isolation DURATION]\n"
+		"            [--max-breakglass DURATION]\n"
 		"            [--max-hosts N] [--max-prefixes N] [--max-macs N]\n"
 		"            [--max-rules N] [--max-identities N] [--max-counters N] [-v]\n"
 		"\n"
@@ -124,6 +126,7 @@ static void usage(FILE *f)
 		"  --state-dir DIR    isolation state and audit log (default\n"
 		"                     " ISO_DEFAULT_STATE_DIR ")\n"
 		"  --max-isolation D  longest `segctl isolate --for` (default 7d)\n"
+		"  --max-breakglass D longest `segctl breakglass --for` (default 24h)\n"
 		"  --max-hosts N      host addresses one policy may hold (IPv4 and\n"
 		"                     IPv6 each; default %u); likewise --max-prefixes\n"
 		"                     (default %u), --max-macs (%u), --max-rules (allow\n"
@@ -459,6 +462,7 @@ static int segd_reload(struct segd *s, json_t **resp)
 	s->generation = gen;
 	s->loaded_at = time(NULL);
 	log_applied(s);
+	iso_bg_check(s->iso, s->pol.comp, s->generation);
 
 	warn = ctl_diag_json(diag, CFG_WARNING);
 	ret = nftw_apply(s->nft_table, err, sizeof(err));
@@ -533,12 +537,14 @@ static json_t *segd_status(struct segd *s)
 static json_t *segd_handle(const char *line, size_t len, void *ctx)
 {
 	struct segd *s = ctx;
+	struct segd_bg_key *bgk = NULL;
 	struct ctl_request req;
 	char err[512];
 	json_t *r;
 
 	{
-		/* isolate, release, isolated, history: isolate.c's */
+		/* isolate, release, isolated, history, breakglass,
+		 * breakglass_list, revoke: isolate.c's */
 		json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES,
 					 NULL);
 		uid_t uid = (uid_t)-1;
@@ -568,7 +574,10 @@ static json_t *segd_handle(const char *line, size_t len, void *ctx)
 						 req.probe.src);
 		req.probe.dst_isolated = iso_has(s->iso, req.probe.family,
 						 req.probe.dst);
+		req.probe.n_bg = iso_bg_keys(s->iso, &bgk);
+		req.probe.bg = bgk;
 		r = ctl_explain(s->pol.comp, &req);
+		free(bgk);
 		if (!r)
 			return ctl_error_response("out of memory");
 		json_object_set_new(r, "ok", json_true());
@@ -1059,6 +1068,16 @@ static int start(struct segd *s)
 			       m ? err : "the BPF object has no " SEGD_MAP_ISOLATED);
 			return ret;
 		}
+		m = bpf_object__find_map_by_name(ldr_object(s->ldr),
+						 SEGD_MAP_BREAKGLASS);
+		ret = m ? iso_bg_open(s->iso, bpf_map__fd(m), s->max_bg_s,
+				      s->generation, err, sizeof(err)) : -ENOENT;
+		if (ret) {
+			pr_err("break-glass: %s; refusing to start (the pinned program and maps stay in force)",
+			       m ? err : "the BPF object has no " SEGD_MAP_BREAKGLASS);
+			return ret;
+		}
+		iso_bg_check(s->iso, s->pol.comp, s->generation);
 	}
 
 	ret = nftw_apply(s->nft_table, err, sizeof(err));
@@ -1163,6 +1182,7 @@ int main(int argc, char **argv)
 		{ "watch", no_argument, NULL, 'W' },
 		{ "state-dir", required_argument, NULL, 0x300 },
 		{ "max-isolation", required_argument, NULL, 0x301 },
+		{ "max-breakglass", required_argument, NULL, 0x302 },
 		{ "no-rpf", no_argument, NULL, 'N' },
 		{ "watch-delay", required_argument, NULL, 'D' },
 		{ "max-hosts", required_argument, NULL, 0x100 + CAP_HOSTS },
@@ -1191,6 +1211,7 @@ int main(int argc, char **argv)
 	s.watch_ms = SEGD_WATCH_DELAY_MS;
 	s.state_dir = ISO_DEFAULT_STATE_DIR;
 	s.max_iso_s = ISO_DEFAULT_MAX_S;
+	s.max_bg_s = ISO_DEFAULT_MAX_BG_S;
 	s.cur_fd = -1;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		s.conns[i].fd = -1;
@@ -1237,6 +1258,13 @@ int main(int argc, char **argv)
 		case 0x301:
 			if (iso_parse_duration(optarg, &s.max_iso_s)) {
 				fprintf(stderr, "segd: --max-isolation \"%s\": a duration like 90s, 15m, 12h, 7d\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 0x302:
+			if (iso_parse_duration(optarg, &s.max_bg_s)) {
+				fprintf(stderr, "segd: --max-breakglass \"%s\": a duration like 90s, 15m, 12h\n",
 					optarg);
 				return 2;
 			}

@@ -73,35 +73,14 @@ static int fsync_dir(const char *path)
 	return ret;
 }
 
-int state_save(const char *path, const struct state_entry *v, size_t n,
-	       char *err, size_t errlen)
+int state_write_json(const char *path, const json_t *root, char *err,
+		     size_t errlen)
 {
-	char tmp[PATH_MAX], addr[64];
-	json_t *root, *arr;
+	char tmp[PATH_MAX];
 	char *text = NULL;
 	size_t i, len;
 	int fd = -1, ret;
 
-	root = json_object();
-	arr = json_array();
-	if (!root || !arr || json_object_set_new(root, "version", json_integer(1)) ||
-	    json_object_set(root, "isolated", arr)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct state_entry *e = &v[i];
-
-		state_addr_str(e, addr, sizeof(addr));
-		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}",
-			"kind", state_kind_name(e->kind), "address", addr,
-			"host", e->host, "since", (json_int_t)e->since,
-			"until", (json_int_t)e->until, "uid", (json_int_t)e->uid,
-			"reason", e->reason, "ticket", e->ticket))) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text) {
 		ret = -ENOMEM;
@@ -150,6 +129,37 @@ out:
 	if (ret)
 		err_set(err, errlen, "writing \"%s\": %s", path, strerror(-ret));
 	free(text);
+	return ret;
+}
+
+int state_save(const char *path, const struct state_entry *v, size_t n,
+	       char *err, size_t errlen)
+{
+	char addr[64];
+	json_t *root, *arr;
+	size_t i;
+	int ret = -ENOMEM;
+
+	root = json_object();
+	arr = json_array();
+	if (!root || !arr || json_object_set_new(root, "version", json_integer(1)) ||
+	    json_object_set(root, "isolated", arr))
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct state_entry *e = &v[i];
+
+		state_addr_str(e, addr, sizeof(addr));
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}",
+			"kind", state_kind_name(e->kind), "address", addr,
+			"host", e->host, "since", (json_int_t)e->since,
+			"until", (json_int_t)e->until, "uid", (json_int_t)e->uid,
+			"reason", e->reason, "ticket", e->ticket)))
+			goto out;
+	}
+	ret = state_write_json(path, root, err, errlen);
+out:
+	if (ret == -ENOMEM)
+		err_set(err, errlen, "writing \"%s\": %s", path, strerror(-ret));
 	json_decref(arr);
 	json_decref(root);
 	return ret;
@@ -299,6 +309,170 @@ bad_top:
 	err_set(err, errlen,
 		"\"%s\" is corrupt: %s; fix it or move it away (segd never reads it as empty)",
 		path, what);
+out:
+	free(out);
+	json_decref(root);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* breakglass.json                                                    */
+/* ---------------------------------------------------------------- */
+
+int state_bg_save(const char *path, const struct state_bg *v, size_t n,
+		  char *err, size_t errlen)
+{
+	json_t *root, *arr, *keys;
+	size_t i, k;
+	int ret = -ENOMEM;
+
+	root = json_object();
+	arr = json_array();
+	if (!root || !arr || json_object_set_new(root, "version", json_integer(1)) ||
+	    json_object_set(root, "breakglass", arr))
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct state_bg *e = &v[i];
+
+		keys = json_array();
+		for (k = 0; keys && k < e->n_keys; k++)
+			if (json_array_append_new(keys, json_pack("[i, i]",
+					(int)e->proto[k], (int)e->port[k])))
+				break;
+		if (!keys || k < e->n_keys ||
+		    json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:s, s:s}",
+			"id", (json_int_t)e->id, "from", e->from, "to", e->to,
+			"service", e->service, "src_id", (json_int_t)e->src_id,
+			"dst_id", (json_int_t)e->dst_id, "keys", keys,
+			"since", (json_int_t)e->since,
+			"until", (json_int_t)e->until, "uid", (json_int_t)e->uid,
+			"reason", e->reason, "ticket", e->ticket)))
+			goto out;
+	}
+	ret = state_write_json(path, root, err, errlen);
+out:
+	if (ret == -ENOMEM)
+		err_set(err, errlen, "writing \"%s\": %s", path, strerror(-ret));
+	json_decref(arr);
+	json_decref(root);
+	return ret;
+}
+
+int state_bg_load(const char *path, struct state_bg **v, size_t *n,
+		  char *err, size_t errlen)
+{
+	static const char *const keys[] = { "id", "from", "to", "service",
+					    "src_id", "dst_id", "keys", "since",
+					    "until", "uid", "reason", "ticket" };
+	struct state_bg *out = NULL;
+	json_t *root = NULL, *arr, *o, *x, *kv;
+	json_error_t jerr;
+	const char *key, *what = NULL;
+	int64_t id, sid, did;
+	size_t i = 0, k;
+	int ret = -EINVAL;
+
+	*v = NULL;
+	*n = 0;
+	if (access(path, F_OK)) {
+		ret = -errno;
+		if (ret != -ENOENT)
+			err_set(err, errlen, "\"%s\": %s", path, strerror(errno));
+		return ret;
+	}
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		err_set(err, errlen,
+			"\"%s\" is corrupt or truncated: %s (line %d, column %d); move it away to start with no break-glass, or restore it",
+			path, jerr.text, jerr.line, jerr.column);
+		return -EINVAL;
+	}
+	x = json_object_get(root, "version");
+	arr = json_object_get(root, "breakglass");
+	if (!json_is_object(root) || json_object_size(root) != 2 ||
+	    !json_is_integer(x) || json_integer_value(x) != 1 ||
+	    !json_is_array(arr)) {
+		what = "expected {\"version\": 1, \"breakglass\": [...]}";
+		goto bad;
+	}
+	out = calloc(json_array_size(arr) + 1, sizeof(*out));
+	if (!out) {
+		ret = -ENOMEM;
+		err_set(err, errlen, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arr, i, o) {
+		struct state_bg *e = &out[i];
+
+		if (!json_is_object(o)) {
+			what = "not an object";
+			goto bad;
+		}
+		json_object_foreach(o, key, x) {
+			for (k = 0; k < sizeof(keys) / sizeof(*keys); k++)
+				if (!strcmp(key, keys[k]))
+					break;
+			if (k == sizeof(keys) / sizeof(*keys)) {
+				what = "unknown key";
+				goto bad;
+			}
+		}
+		if (get_str(o, "from", e->from, sizeof(e->from), false) ||
+		    get_str(o, "to", e->to, sizeof(e->to), false) ||
+		    get_str(o, "service", e->service, sizeof(e->service), false) ||
+		    get_str(o, "reason", e->reason, sizeof(e->reason), false) ||
+		    get_str(o, "ticket", e->ticket, sizeof(e->ticket), true)) {
+			what = "a string field is missing, too long or not a string";
+			goto bad;
+		}
+		if (get_int(o, "id", 1, &id) || id > UINT32_MAX ||
+		    get_int(o, "src_id", SEGD_ID_FIRST, &sid) || sid > UINT32_MAX ||
+		    get_int(o, "dst_id", SEGD_ID_FIRST, &did) || did > UINT32_MAX ||
+		    get_int(o, "since", 0, &e->since) ||
+		    get_int(o, "until", 1, &e->until) ||
+		    get_int(o, "uid", -1, &e->uid)) {
+			what = "a number field is missing or out of range";
+			goto bad;
+		}
+		e->id = (uint32_t)id;
+		e->src_id = (uint32_t)sid;
+		e->dst_id = (uint32_t)did;
+		x = json_object_get(o, "keys");
+		if (!json_is_array(x) || !json_array_size(x) ||
+		    json_array_size(x) > STATE_BG_MAX_KEYS) {
+			what = "\"keys\" is not a list of 1 to 16 [proto, port]";
+			goto bad;
+		}
+		json_array_foreach(x, k, kv) {
+			json_t *pr = json_array_get(kv, 0), *po = json_array_get(kv, 1);
+
+			if (!json_is_array(kv) || json_array_size(kv) != 2 ||
+			    !json_is_integer(pr) || !json_is_integer(po) ||
+			    json_integer_value(pr) < 0 || json_integer_value(pr) > 255 ||
+			    json_integer_value(po) < 0 || json_integer_value(po) > 65535) {
+				what = "\"keys\" holds something that is not [proto, port]";
+				goto bad;
+			}
+			e->proto[k] = (uint8_t)json_integer_value(pr);
+			e->port[k] = (uint16_t)json_integer_value(po);
+		}
+		e->n_keys = json_array_size(x);
+		for (k = 0; k < i; k++) {
+			if (out[k].id == e->id) {
+				what = "the same id twice";
+				goto bad;
+			}
+		}
+	}
+	*v = out;
+	*n = json_array_size(arr);
+	out = NULL;
+	ret = 0;
+	goto out;
+bad:
+	err_set(err, errlen,
+		"\"%s\" is corrupt: entry %zu: %s; fix it or move it away (segd never reads it as empty)",
+		path, i, what);
 out:
 	free(out);
 	json_decref(root);

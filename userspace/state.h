@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define STATE_FILE_NAME "isolation.json"
 #define STATE_HOST_LEN 64
 #define STATE_REASON_LEN 256
@@ -56,5 +58,49 @@ int state_save(const char *path, const struct state_entry *v, size_t n,
  */
 int state_load(const char *path, struct state_entry **v, size_t *n,
 	       char *err, size_t errlen);
+
+/*
+ * state_write_json - write @root atomically to @path (temp file, fsync,
+ * rename, fsync of the directory).
+ */
+int state_write_json(const char *path, const json_t *root, char *err,
+		     size_t errlen);
+
+/*
+ * Break-glass allows, <state-dir>/breakglass.json, written and read like
+ * isolation.json:
+ *
+ *   {"version": 1, "breakglass": [
+ *     {"id": 3, "from": "guest", "to": "pacs", "service": "dicom",
+ *      "src_id": 19, "dst_id": 18, "keys": [[6, 104]],
+ *      "since": 1764786000, "until": 1764786300, "uid": 0,
+ *      "reason": "PACS viewer down in ER", "ticket": ""}, ...]}
+ *
+ * keys: the (proto, port) pairs of the service when it was granted.
+ */
+#define STATE_BG_FILE_NAME "breakglass.json"
+#define STATE_BG_MAX_KEYS 16
+
+struct state_bg {
+	uint32_t id;
+	char from[STATE_HOST_LEN];
+	char to[STATE_HOST_LEN];
+	char service[STATE_HOST_LEN];
+	uint32_t src_id, dst_id;
+	uint8_t proto[STATE_BG_MAX_KEYS];
+	uint16_t port[STATE_BG_MAX_KEYS];
+	size_t n_keys;
+	int64_t since;
+	int64_t until;		/* always set: a break-glass is time-bound */
+	int64_t uid;
+	char reason[STATE_REASON_LEN];
+	char ticket[STATE_TICKET_LEN];
+};
+
+int state_bg_save(const char *path, const struct state_bg *v, size_t n,
+		  char *err, size_t errlen);
+/* As state_load: -ENOENT, -EINVAL with @err naming the file, ... */
+int state_bg_load(const char *path, struct state_bg **v, size_t *n,
+		  char *err, size_t errlen);
 
 #endif /* SEGD_STATE_H */

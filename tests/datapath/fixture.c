@@ -70,6 +70,7 @@ int dp_env_open(struct dp_env *e, __u32 ct_opts_sz)
 	e->policy_fd = bpf_map__fd(e->skel->maps.segd_policy_v1);
 	e->counters_fd = bpf_map__fd(e->skel->maps.segd_counters_v1);
 	e->iso_fd = bpf_map__fd(e->skel->maps.segd_isolated_v1);
+	e->bg_fd = bpf_map__fd(e->skel->maps.segd_breakglass_v1);
 	return 0;
 }
 
@@ -95,7 +96,8 @@ int dp_env_reset(struct dp_env *e)
 {
 	struct segd_config zero = { 0 };
 	int fds[] = { e->host4_fd, e->host6_fd, e->lpm4_fd, e->lpm6_fd,
-		      e->mac_fd, e->policy_fd, e->counters_fd, e->iso_fd };
+		      e->mac_fd, e->policy_fd, e->counters_fd, e->iso_fd,
+		      e->bg_fd };
 	__u32 key = 0;
 	size_t i;
 	int err;
@@ -175,6 +177,22 @@ static int seed_one(struct dp_env *e, const struct seed *s)
 				       (__u64)ts.tv_nsec - 1000000;
 		}
 		return bpf_map_update_elem(e->iso_fd, &k, &v, BPF_ANY) ? -errno : 0;
+	}
+	case SEED_BG: {
+		struct segd_bg_key k = {
+			.src_id = s->src, .dst_id = s->dst,
+			.proto = s->proto, .port = s->port,
+		};
+		struct segd_bg_value v = { .id = 1 };
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v.expires_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+		if (s->slot)
+			v.expires_ns -= 1000000;
+		else
+			v.expires_ns += 60ull * 1000000000ull;
+		return bpf_map_update_elem(e->bg_fd, &k, &v, BPF_ANY) ? -errno : 0;
 	}
 	case SEED_HOST:
 	case SEED_NET:

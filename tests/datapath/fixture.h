@@ -21,6 +21,7 @@ struct dp_env {
 	int cfg_fd, host4_fd, host6_fd, lpm4_fd, lpm6_fd, mac_fd, policy_fd;
 	int counters_fd;
 	int iso_fd;
+	int bg_fd;
 	int ncpus;
 	__u32 rule_seq;		/* next segd_policy_value.rule */
 	__u32 ingress_ifindex;	/* frames arrive here (0: the test run's lo) */
@@ -53,6 +54,7 @@ enum seed_kind {
 	SEED_MAC,	/* mac: mac */
 	SEED_RULE,	/* policy: src, dst, proto, port */
 	SEED_ISO,	/* isolated: addr or mac; port != 0: expired */
+	SEED_BG,	/* break-glass: src, dst, proto, port; slot != 0: expired */
 };
 
 struct seed {
@@ -94,6 +96,13 @@ struct seed {
 #define S_ISO(a) { .kind = SEED_ISO, .addr = (a) }
 #define S_ISO_MAC(m) { .kind = SEED_ISO, .mac = (m) }
 #define S_ISO_EXPIRED(a) { .kind = SEED_ISO, .addr = (a), .port = 1 }
+
+/* A break-glass allow in force for a minute; S_BG_EXPIRED: lapsed. */
+#define S_BG(s, d, pr, po) \
+	{ .kind = SEED_BG, .src = (s), .dst = (d), .proto = (pr), .port = (po) }
+#define S_BG_EXPIRED(s, d, pr, po) \
+	{ .kind = SEED_BG, .slot = 1, .src = (s), .dst = (d), \
+	  .proto = (pr), .port = (po) }
 
 /* Writes seeds up to SEED_END. Returns 0 or a negative errno. */
 int dp_seed(struct dp_env *e, const struct seed *s);

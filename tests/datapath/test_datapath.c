@@ -97,6 +97,22 @@ static const struct seed iso_expired[] = {
 static const struct seed iso_audit[] = {
 	S_CFG(0, SEGD_CFG_LOADED | SEGD_CFG_AUDIT), S_ISO(EHR4), S_END,
 };
+/* Break-glass (step 11b): guest -> pacs tcp/104 for a minute. */
+static const struct seed bg_guest_pacs[] = {
+	S_BG(ID_GUEST, ID_PACS, IPPROTO_TCP, 104), S_END,
+};
+static const struct seed bg_expired[] = {
+	S_BG_EXPIRED(ID_GUEST, ID_PACS, IPPROTO_TCP, 104), S_END,
+};
+static const struct seed bg_isolated[] = {
+	S_ISO(GUEST4), S_BG(ID_GUEST, ID_PACS, IPPROTO_TCP, 104), S_END,
+};
+static const struct seed bg_pump_dev[] = {
+	S_BG(ID_PUMP, ID_PACS, IPPROTO_TCP, 80), S_END,
+};
+static const struct seed bg_iomt_seg_udp_any[] = {
+	S_BG(ID_IOMT, ID_PACS, IPPROTO_UDP, 0), S_END,
+};
 static const struct seed iso_mac[] = {
 	S_ISO_MAC(mac_modality), S_END,
 };
@@ -219,6 +235,19 @@ static const struct dp_case cases[] = {
 	{ "gateway_host_allowed6", { TCP6(EHR6, GW6, 22) }, .want = PASSES(ID_EHR, ID_GW, SEGD_REASON_ALLOWED) },
 	{ "gateway_host_not_source_of_rule", { TCP4(GW4, EHR4, 22) }, .want = DROPS(ID_GW, ID_EHR, SEGD_REASON_POLICY) },
 
+	/* ---- step 11b: break-glass ----------------------------------------- */
+	{ "bg_none_dropped", { TCP4(GUEST4, PACS4, 104) }, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "bg_allows4", { TCP4(GUEST4, PACS4, 104) }, bg_guest_pacs, .want = PASSES(ID_GUEST, ID_PACS, SEGD_REASON_BREAKGLASS) },
+	{ "bg_allows6", { TCP6(GUEST6, PACS6, 104) }, bg_guest_pacs, .want = PASSES(ID_GUEST, ID_PACS, SEGD_REASON_BREAKGLASS) },
+	{ "bg_other_port_dropped", { TCP4(GUEST4, PACS4, 105) }, bg_guest_pacs, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "bg_other_proto_dropped", { UDP4(GUEST4, PACS4, 104) }, bg_guest_pacs, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "bg_one_way_only", { TCP4(PACS4, GUEST4, 104) }, bg_guest_pacs, .want = DROPS(ID_PACS, ID_GUEST, SEGD_REASON_POLICY) },
+	{ "bg_expired_dropped", { TCP4(GUEST4, PACS4, 104) }, bg_expired, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_POLICY) },
+	{ "bg_isolation_wins", { TCP4(GUEST4, PACS4, 104) }, bg_isolated, .want = DROPS(ID_GUEST, ID_PACS, SEGD_REASON_ISOLATED) },
+	{ "bg_policy_allow_stays_allowed", { TCP4(EHR4, PACS4, 443) }, bg_guest_pacs, .want = PASSES(ID_EHR, ID_PACS, SEGD_REASON_ALLOWED) },
+	{ "bg_device", { TCP4(PUMP4, PACS4, 80), .smac = mac_pump }, bg_pump_dev, .want = PASSES(ID_IOMT, ID_PACS, SEGD_REASON_BREAKGLASS) },
+	{ "bg_device_not_its_segment", { TCP4(IOMT4, PACS4, 80) }, bg_pump_dev, .want = DROPS(ID_IOMT, ID_PACS, SEGD_REASON_POLICY) },
+	{ "bg_segment_covers_device_any_port", { UDP4(PUMP4, PACS4, 5000), .smac = mac_pump }, bg_iomt_seg_udp_any, .want = PASSES(ID_IOMT, ID_PACS, SEGD_REASON_BREAKGLASS) },
 	/* ---- step 7b: isolation ------------------------------------------ */
 	{ "iso_src4_allowed_flow_dropped", { TCP4(EHR4, PACS4, 443) }, iso_ehr, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },
 	{ "iso_src6_allowed_flow_dropped", { TCP6(EHR6, PACS6, 443) }, iso_ehr, .want = DROPS(ID_EHR, ID_PACS, SEGD_REASON_ISOLATED) },

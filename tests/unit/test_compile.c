@@ -711,6 +711,88 @@ static void test_isolation(void **state)
 	cfg_policy_free(cfg);
 }
 
+/* Break-glass: the services table (comp_svc) and explain's step 11b,
+ * with segment and device ends, after policy, never over isolation. */
+static void test_breakglass(void **state)
+{
+	static const char *const text =
+		"{\"version\": 1,"
+		" \"services\": {\"dicom\": [{\"proto\": \"tcp\", \"ports\": [104, 11112]}],"
+		"   \"ping\": [{\"proto\": \"icmp\"}], \"all-udp\": [{\"proto\": \"udp\"}]},"
+		" \"segments\": {\"guest\": {\"members\": {\"cidr\": [\"10.40.0.0/24\"]}},"
+		"   \"pacs\": {\"members\": {\"ipv4\": [\"10.30.0.10\"],"
+		"     \"devices\": [{\"name\": \"viewer\", \"ipv4\": \"10.30.0.20\"}]}}},"
+		" \"rules\": []}";
+	struct cfg_policy *cfg = parse_text(text);
+	struct comp_policy *p;
+	struct segd_bg_key bg[2];
+	struct comp_probe q;
+	struct comp_verdict v;
+	uint32_t guest = 0, pacs = 0, viewer = 0;
+	size_t i, n_dicom = 0;
+
+	(void)state;
+	p = build(cfg, NULL, 0, NULL, 0);
+	for (i = 0; i < p->n_ids; i++) {
+		if (!strcmp(p->ids[i].name, "guest"))
+			guest = p->ids[i].id;
+		if (!strcmp(p->ids[i].name, "pacs"))
+			pacs = p->ids[i].id;
+		if (!strcmp(p->ids[i].name, "viewer"))
+			viewer = p->ids[i].id;
+	}
+	assert_true(guest && pacs && viewer);
+	assert_int_equal(p->n_svcs, 4);
+	for (i = 0; i < p->n_svcs; i++) {
+		if (!strcmp(p->svcs[i].name, "dicom")) {
+			assert_int_equal(p->svcs[i].proto, IPPROTO_TCP);
+			assert_true(p->svcs[i].port == 104 || p->svcs[i].port == 11112);
+			n_dicom++;
+		} else {
+			assert_int_equal(p->svcs[i].port, 0);
+		}
+	}
+	assert_int_equal(n_dicom, 2);
+
+	memset(&q, 0, sizeof(q));
+	memset(bg, 0, sizeof(bg));
+	q.family = AF_INET;
+	inet_pton(AF_INET, "10.40.0.9", q.src);
+	inet_pton(AF_INET, "10.30.0.20", q.dst);	/* the viewer device */
+	q.proto = IPPROTO_TCP;
+	q.dport = 104;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_POLICY);
+	/* segment pacs covers its device */
+	bg[0].src_id = guest;
+	bg[0].dst_id = pacs;
+	bg[0].proto = IPPROTO_TCP;
+	bg[0].port = 104;
+	q.bg = bg;
+	q.n_bg = 1;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.verdict, SEGD_VERDICT_PASS);
+	assert_int_equal(v.reason, SEGD_REASON_BREAKGLASS);
+	q.dport = 105;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_POLICY);
+	/* a device end: the viewer only, not the rest of pacs */
+	bg[0].dst_id = viewer;
+	bg[0].port = 0;		/* any port of tcp */
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_BREAKGLASS);
+	inet_pton(AF_INET, "10.30.0.10", q.dst);
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_POLICY);
+	/* isolation wins */
+	inet_pton(AF_INET, "10.30.0.20", q.dst);
+	q.src_isolated = true;
+	comp_explain(p, &q, &v);
+	assert_int_equal(v.reason, SEGD_REASON_ISOLATED);
+	comp_free(p);
+	cfg_policy_free(cfg);
+}
+
 static void test_features(void **state)
 {
 	struct cfg_policy *cfg = parse_text(features_json);
@@ -1015,12 +1097,12 @@ static void test_names(void **state)
 	static const char *const reasons[] = {
 		"allowed", "reply", "local", "fragment", "audit", "policy",
 		"spoofed", "malformed", "unknown_ethertype", "isolated",
-		"no_policy",
+		"no_policy", "breakglass",
 	};
 	unsigned i;
 
 	(void)state;
-	assert_int_equal(SEGD_REASON__MAX, 11);
+	assert_int_equal(SEGD_REASON__MAX, 12);
 	for (i = 0; i < SEGD_REASON__MAX; i++)
 		assert_string_equal(comp_reason_name(i), reasons[i]);
 	assert_string_equal(comp_reason_name(SEGD_REASON__MAX), "invalid");
@@ -1056,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_gateway_conflicts),
 		cmocka_unit_test(test_too_many_identities),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_breakglass),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);

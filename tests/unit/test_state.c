@@ -197,6 +197,68 @@ static void test_corrupt(void **st)
 	}
 }
 
+/* breakglass.json: round trip, missing, corrupt (state_bg_*). */
+static void test_bg(void **st)
+{
+	static const char *const bad[] = {
+		"{\"version\": 1, \"breakglass\": [",
+		"{\"version\": 1, \"isolated\": []}",
+		"{\"version\": 1, \"breakglass\": [{\"id\": 1}]}",
+		"{\"version\": 1, \"breakglass\": [{\"id\": 1, \"from\": \"guest\", \"to\": \"pacs\", \"service\": \"dicom\", \"src_id\": 19, \"dst_id\": 18, \"keys\": [[6, 70000]], \"since\": 1, \"until\": 2, \"uid\": 0, \"reason\": \"r\", \"ticket\": \"\"}]}",
+		"{\"version\": 1, \"breakglass\": [{\"id\": 1, \"from\": \"guest\", \"to\": \"pacs\", \"service\": \"dicom\", \"src_id\": 19, \"dst_id\": 18, \"keys\": [[6, 104]], \"since\": 1, \"until\": 0, \"uid\": 0, \"reason\": \"r\", \"ticket\": \"\"}]}",
+		"{\"version\": 1, \"breakglass\": [{\"id\": 1, \"from\": \"guest\", \"to\": \"pacs\", \"service\": \"dicom\", \"src_id\": 19, \"dst_id\": 18, \"keys\": [[6, 104]], \"since\": 1, \"until\": 2, \"uid\": 0, \"reason\": \"\", \"ticket\": \"\"}]}",
+	};
+	struct state_bg in[2], *out = NULL;
+	char p[400], err[512] = "";
+	size_t i, n;
+	FILE *f;
+
+	(void)st;
+	snprintf(p, sizeof(p), "%s/%s", dir, STATE_BG_FILE_NAME);
+	unlink(p);
+	assert_int_equal(state_bg_load(p, &out, &n, err, sizeof(err)), -ENOENT);
+	memset(in, 0, sizeof(in));
+	in[0].id = 1;
+	strcpy(in[0].from, "guest");
+	strcpy(in[0].to, "pacs");
+	strcpy(in[0].service, "dicom");
+	in[0].src_id = 19;
+	in[0].dst_id = 18;
+	in[0].proto[0] = 6;
+	in[0].port[0] = 104;
+	in[0].proto[1] = 6;
+	in[0].port[1] = 11112;
+	in[0].n_keys = 2;
+	in[0].since = 1764786000;
+	in[0].until = 1764786300;
+	strcpy(in[0].reason, "PACS viewer down");
+	strcpy(in[0].ticket, "INC-7");
+	in[1] = in[0];
+	in[1].id = 9;
+	in[1].uid = -1;
+	memset(in[1].ticket, 0, sizeof(in[1].ticket));
+	assert_int_equal(state_bg_save(p, in, 2, err, sizeof(err)), 0);
+	assert_int_equal(state_bg_load(p, &out, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(&out[0], &in[0], sizeof(in[0]));
+	assert_memory_equal(&out[1], &in[1], sizeof(in[1]));
+	free(out);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(p, "w");
+		assert_non_null(f);
+		fputs(bad[i], f);
+		fclose(f);
+		out = NULL;
+		err[0] = '\0';
+		assert_int_equal(state_bg_load(p, &out, &n, err, sizeof(err)),
+				 -EINVAL);
+		assert_null(out);
+		if (!strstr(err, p) || !strstr(err, "corrupt"))
+			fail_msg("case %zu: \"%s\"", i, err);
+	}
+	unlink(p);
+}
+
 static void test_audit(void **st)
 {
 	char apath[400], err[512] = "";
@@ -258,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_bg),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_duration),
 	};
