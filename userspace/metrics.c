@@ -107,6 +107,10 @@ int met_render(const struct met_snapshot *s, char **out, size_t *len)
 		   "Event lines this segd could not write to its events file (disk full, I/O error).");
 	fprintf(f, "segd_events_write_errors_total %llu\n",
 		(unsigned long long)s->events_write_errors);
+	met_family(f, "segd_isolated_hosts", "gauge",
+		   "Isolation entries in force (segctl isolated): addresses and MACs.");
+	fprintf(f, "segd_isolated_hosts %llu\n",
+		(unsigned long long)s->isolated_hosts);
 	met_family(f, "segd_policy_generation", "gauge",
 		   "Generation of the policy in force.");
 	fprintf(f, "segd_policy_generation %llu\n",

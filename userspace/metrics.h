@@ -28,6 +28,7 @@ struct met_snapshot {
 	uint64_t ringbuf_lost;
 	uint64_t events_written;	/* lines segd wrote to --events */
 	uint64_t events_write_errors;	/* lines it could not write */
+	uint64_t isolated_hosts;	/* isolation entries in force */
 	uint64_t generation;
 	const char *version;
 };

@@ -783,6 +783,11 @@ static void on_watch_timer(struct segd *s)
 	json_decref(r);
 }
 
+static size_t iso_count_cb(const void *ctx)
+{
+	return ctx ? iso_count(ctx) : 0;
+}
+
 static int serve(struct segd *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -814,6 +819,7 @@ static int serve(struct segd *s)
 			pr_err("telemetry: %s", err);
 			return -errno;
 		}
+		tsrv_set_isolated(s->tsrv, iso_count_cb, s->iso);
 	}
 	{
 		char err[512];

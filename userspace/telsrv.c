@@ -66,6 +66,8 @@ struct tsrv {
 	} ifc[TSRV_IFCACHE];
 	unsigned ifc_next;
 	uint64_t delivered;		/* events read from the ring buffer */
+	size_t (*iso_count)(const void *ctx);	/* hosts under isolation */
+	const void *iso_ctx;
 	bool warned_write;
 };
 
@@ -159,6 +161,7 @@ static int tsrv_render(struct tsrv *t, char **text, size_t *len)
 	s.ringbuf_lost = es.lost;
 	s.events_written = t->sink.written;
 	s.events_write_errors = t->sink.failed;
+	s.isolated_hosts = t->iso_count ? t->iso_count(t->iso_ctx) : 0;
 	s.generation = cfg.generation;
 	s.version = MET_VERSION;
 	ret = met_render(&s, text, len);
@@ -301,6 +304,13 @@ static void tsrv_http_read(struct tsrv *t, struct tsrv_http_conn *c)
 	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n") ||
 	    c->got == sizeof(c->req) - 1)
 		tsrv_http_answer(t, c);
+}
+
+void tsrv_set_isolated(struct tsrv *t, size_t (*count)(const void *ctx),
+		       const void *ctx)
+{
+	t->iso_count = count;
+	t->iso_ctx = ctx;
 }
 
 void tsrv_handle(struct tsrv *t, uint32_t sub)

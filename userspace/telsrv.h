@@ -76,6 +76,11 @@ int tsrv_check_opts(const struct tsrv_opts *o, char *err, size_t errlen);
 struct tsrv *tsrv_new(const struct tsrv_opts *o, struct bpf_object *obj,
 		      int epfd, uint32_t tag, char *err, size_t errlen);
 
+/* tsrv_set_isolated - where segd_isolated_hosts comes from: @count(@ctx)
+ * is asked at each metrics render (NULL: the gauge reads 0). */
+void tsrv_set_isolated(struct tsrv *t, size_t (*count)(const void *ctx),
+		       const void *ctx);
+
 /* tsrv_handle - one readiness of the registration @sub. */
 void tsrv_handle(struct tsrv *t, uint32_t sub);
 

@@ -45,7 +45,8 @@ TOPO_BG_PIDS+=($!)
 topo_wait_listen "$P" ehr-db tcp 443 || ls_ok=1
 check "servers listening" $ls_ok
 
-if ! e2e_segd_start --state-dir "$STATE" --max-isolation 1d; then
+if ! e2e_segd_start --state-dir "$STATE" --max-isolation 1d \
+	--metrics-file "$E2E_TMP/metrics.prom" --metrics-interval 1; then
 	not_ok "segd starts" "$(tail -n 5 "$E2E_TMP/segd.log" | tr '\n' ' ')"
 	exit 1
 fi
@@ -121,6 +122,12 @@ ex=$(e2e_explain "$WS" "$PACS" tcp 22)
 check "explain $WS -> $PACS tcp/22 says pass allowed ($ex)" "$([[ $ex == "pass allowed isolation.still_allowed[0]" ]]; echo $?)"
 out=$(e2e_segctl isolated 2>&1)
 check "segctl isolated lists $WS with its reason" "$(grep -q "$WS.*ransomware alert.*INC-42" <<<"$out"; echo $?)" "$out"
+for i in $(seq 1 30); do
+	m=$(sed -n 's/^segd_isolated_hosts \([0-9]*\)$/\1/p' "$E2E_TMP/metrics.prom" 2>/dev/null)
+	[ "${m:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+check "metrics: segd_isolated_hosts counts the isolation (${m:-none})" "$([ "${m:-0}" -ge 1 ]; echo $?)"
 
 # ---- SIGKILL + restart keeps it
 kill -KILL "$E2E_SEGD_PID"; wait "$E2E_SEGD_PID" 2>/dev/null

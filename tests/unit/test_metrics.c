@@ -67,6 +67,7 @@ static void test_render_parse(void **state)
 	s.ringbuf_lost = 3;
 	s.events_written = 40;
 	s.events_write_errors = 2;
+	s.isolated_hosts = 3;
 	s.generation = 9;
 	render(&s, &text);
 	assert_true(pp_sum(&doc, "segd_packets_total", drop_guest, &n) == 1000);
@@ -83,7 +84,8 @@ static void test_render_parse(void **state)
 	assert_true(pp_sum(&doc, "segd_policy_generation", NULL, &n) == 9);
 	assert_true(pp_sum(&doc, "segd_build_info", NULL, &n) == 1);
 	assert_true(pp_sum(&doc, "segd_events_write_errors_total", NULL, &n) == 2);
-	assert_int_equal(doc.nf, 9);
+	assert_true(pp_sum(&doc, "segd_isolated_hosts", NULL, &n) == 3);
+	assert_int_equal(doc.nf, 10);
 	/* No addresses in labels: no digit-dot-digit, no "::" */
 	assert_null(strstr(text, "10."));
 	free(text);
@@ -91,7 +93,7 @@ static void test_render_parse(void **state)
 	/* Nothing counted yet: still valid, HELP and TYPE for every family. */
 	memset(&s, 0, sizeof(s));
 	render(&s, &text);
-	assert_int_equal(doc.nf, 9);
+	assert_int_equal(doc.nf, 10);
 	assert_true(pp_sum(&doc, "segd_packets_total", NULL, &n) == 0);
 	assert_int_equal(n, 0);
 	free(text);
