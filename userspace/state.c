@@ -188,6 +188,51 @@ static int get_int(json_t *o, const char *key, int64_t min, int64_t *out)
 	return 0;
 }
 
+/*
+ * state_open_array - load @path, a {"version": 1, "<@key>": [...]}
+ * document. 0 with *@root (the caller releases it) and *@arr set;
+ * -ENOENT when there is no file; -EINVAL when it is corrupt, truncated or
+ * of another shape (said in @err, naming what a start without it loses:
+ * @what); another negative errno when it cannot be read.
+ */
+static int state_open_array(const char *path, const char *key,
+			    const char *what, json_t **root, json_t **arr,
+			    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *r, *x, *a;
+
+	*root = *arr = NULL;
+	if (access(path, F_OK)) {
+		int ret = -errno;
+
+		if (ret != -ENOENT)
+			err_set(err, errlen, "\"%s\": %s", path, strerror(errno));
+		return ret;
+	}
+	r = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r) {
+		err_set(err, errlen,
+			"\"%s\" is corrupt or truncated: %s (line %d, column %d); move it away to start with no %s, or restore it",
+			path, jerr.text, jerr.line, jerr.column, what);
+		return -EINVAL;
+	}
+	x = json_object_get(r, "version");
+	a = json_object_get(r, key);
+	if (!json_is_object(r) || json_object_size(r) != 2 ||
+	    !json_is_integer(x) || json_integer_value(x) != 1 ||
+	    !json_is_array(a)) {
+		err_set(err, errlen,
+			"\"%s\" is corrupt: expected {\"version\": 1, \"%s\": [...]}; fix it or move it away (segd never reads it as empty)",
+			path, key);
+		json_decref(r);
+		return -EINVAL;
+	}
+	*root = r;
+	*arr = a;
+	return 0;
+}
+
 int state_load(const char *path, struct state_entry **v, size_t *n,
 	       char *err, size_t errlen)
 {
@@ -195,7 +240,6 @@ int state_load(const char *path, struct state_entry **v, size_t *n,
 					    "until", "uid", "reason", "ticket" };
 	struct state_entry *out = NULL;
 	json_t *root = NULL, *arr, *o, *x;
-	json_error_t jerr;
 	const char *key, *what = NULL;
 	char addr[64], kind[8];
 	size_t i, k;
@@ -203,28 +247,11 @@ int state_load(const char *path, struct state_entry **v, size_t *n,
 
 	*v = NULL;
 	*n = 0;
-	if (access(path, F_OK)) {
-		ret = -errno;
-		if (ret != -ENOENT)
-			err_set(err, errlen, "\"%s\": %s", path, strerror(errno));
+	ret = state_open_array(path, "isolated", "isolation", &root, &arr,
+			       err, errlen);
+	if (ret)
 		return ret;
-	}
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		err_set(err, errlen,
-			"\"%s\" is corrupt or truncated: %s (line %d, column %d); move it away to start with no isolation, or restore it",
-			path, jerr.text, jerr.line, jerr.column);
-		return -EINVAL;
-	}
-	x = json_object_get(root, "version");
-	arr = json_object_get(root, "isolated");
-	if (!json_is_object(root) || json_object_size(root) != 2 ||
-	    !json_is_integer(x) || json_integer_value(x) != 1 ||
-	    !json_is_array(arr)) {
-		what = "expected {\"version\": 1, \"isolated\": [...]}";
-		i = 0;
-		goto bad_top;
-	}
+	ret = -EINVAL;
 	out = calloc(json_array_size(arr) + 1, sizeof(*out));
 	if (!out) {
 		ret = -ENOMEM;
@@ -304,11 +331,6 @@ bad:
 	err_set(err, errlen,
 		"\"%s\" is corrupt: entry %zu: %s; fix it or move it away (segd never reads it as empty)",
 		path, i, what);
-	goto out;
-bad_top:
-	err_set(err, errlen,
-		"\"%s\" is corrupt: %s; fix it or move it away (segd never reads it as empty)",
-		path, what);
 out:
 	free(out);
 	json_decref(root);
@@ -366,7 +388,6 @@ int state_bg_load(const char *path, struct state_bg **v, size_t *n,
 					    "until", "uid", "reason", "ticket" };
 	struct state_bg *out = NULL;
 	json_t *root = NULL, *arr, *o, *x, *kv;
-	json_error_t jerr;
 	const char *key, *what = NULL;
 	int64_t id, sid, did;
 	size_t i = 0, k;
@@ -374,27 +395,11 @@ int state_bg_load(const char *path, struct state_bg **v, size_t *n,
 
 	*v = NULL;
 	*n = 0;
-	if (access(path, F_OK)) {
-		ret = -errno;
-		if (ret != -ENOENT)
-			err_set(err, errlen, "\"%s\": %s", path, strerror(errno));
+	ret = state_open_array(path, "breakglass", "break-glass", &root, &arr,
+			       err, errlen);
+	if (ret)
 		return ret;
-	}
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		err_set(err, errlen,
-			"\"%s\" is corrupt or truncated: %s (line %d, column %d); move it away to start with no break-glass, or restore it",
-			path, jerr.text, jerr.line, jerr.column);
-		return -EINVAL;
-	}
-	x = json_object_get(root, "version");
-	arr = json_object_get(root, "breakglass");
-	if (!json_is_object(root) || json_object_size(root) != 2 ||
-	    !json_is_integer(x) || json_integer_value(x) != 1 ||
-	    !json_is_array(arr)) {
-		what = "expected {\"version\": 1, \"breakglass\": [...]}";
-		goto bad;
-	}
+	ret = -EINVAL;
 	out = calloc(json_array_size(arr) + 1, sizeof(*out));
 	if (!out) {
 		ret = -ENOMEM;
