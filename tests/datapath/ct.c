@@ -231,12 +231,9 @@ static int ct_setup(void **state)
 		ct.skip = "nft or ip not installed";
 		return 0;
 	}
-	ct.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ct.orig_ns < 0 || unshare(CLONE_NEWNET)) {
+	ct.orig_ns = dp_netns_enter();
+	if (ct.orig_ns < 0) {
 		snprintf(ct.err, sizeof(ct.err), "private netns: %s", strerror(errno));
-		if (ct.orig_ns >= 0)
-			close(ct.orig_ns);
-		ct.orig_ns = -1;
 		return 0;
 	}
 	if (sh("ip link set lo up && "
@@ -292,16 +289,11 @@ static int ct_teardown(void **state)
 	if (ct.env16_loaded)
 		dp_env_close(&ct.env16);
 	ct.env16_loaded = false;
-	if (ct.orig_ns >= 0) {
-		if (setns(ct.orig_ns, CLONE_NEWNET)) {
-			fprintf(stderr, "ct: back to the original netns: %s\n",
-				strerror(errno));
-			close(ct.orig_ns);
-			return -1;
-		}
-		close(ct.orig_ns);
+	if (dp_netns_leave(ct.orig_ns, "ct")) {
 		ct.orig_ns = -1;
+		return -1;
 	}
+	ct.orig_ns = -1;
 	return 0;
 }
 

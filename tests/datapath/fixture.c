@@ -2,6 +2,8 @@
 /* fixture.c - see fixture.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -398,4 +401,35 @@ void dp_check(struct dp_env *e, const void *frame, size_t len,
 	}
 	if (!ok)
 		fail_msg("%s: frame of %zu bytes misjudged", what, len);
+}
+
+int dp_netns_enter(void)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (unshare(CLONE_NEWNET)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int dp_netns_leave(int orig_ns, const char *who)
+{
+	int ret = 0;
+
+	if (orig_ns < 0)
+		return 0;
+	if (setns(orig_ns, CLONE_NEWNET)) {
+		fprintf(stderr, "%s: back to the original netns: %s\n", who,
+			strerror(errno));
+		ret = -1;
+	}
+	close(orig_ns);
+	return ret;
 }

@@ -42,6 +42,16 @@ extern bool dp_rpf;
  * negative errno. */
 int dp_env_open(struct dp_env *e, __u32 ct_opts_sz);
 void dp_env_close(struct dp_env *e);
+
+/*
+ * dp_netns_enter - move this process into a new private network namespace
+ * (groups that need real interfaces, routes or conntrack). Returns an fd
+ * of the original namespace, or -1 with errno set (still in the original).
+ * dp_netns_leave - go back through that fd and close it; 0, or -1 (the
+ * process stays in the private namespace; @who names the group).
+ */
+int dp_netns_enter(void);
+int dp_netns_leave(int orig_ns, const char *who);
 /* Empties every map the program reads and the counters. */
 int dp_env_reset(struct dp_env *e);
 

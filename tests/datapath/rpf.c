@@ -79,13 +79,10 @@ static int rpf_setup(void **state)
 		rpf.skip = "ip not installed";
 		return 0;
 	}
-	rpf.orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (rpf.orig_ns < 0 || unshare(CLONE_NEWNET)) {
+	rpf.orig_ns = dp_netns_enter();
+	if (rpf.orig_ns < 0) {
 		snprintf(rpf.err, sizeof(rpf.err), "private netns: %s",
 			 strerror(errno));
-		if (rpf.orig_ns >= 0)
-			close(rpf.orig_ns);
-		rpf.orig_ns = -1;
 		return 0;
 	}
 	if (sh("set -e; exec >/dev/null 2>&1\n"
@@ -150,16 +147,11 @@ static int rpf_teardown(void **state)
 	if (rpf.loaded)
 		dp_env_close(&rpf.env);
 	rpf.loaded = false;
-	if (rpf.orig_ns >= 0) {
-		if (setns(rpf.orig_ns, CLONE_NEWNET)) {
-			fprintf(stderr, "rpf: back to the original netns: %s\n",
-				strerror(errno));
-			close(rpf.orig_ns);
-			return -1;
-		}
-		close(rpf.orig_ns);
+	if (dp_netns_leave(rpf.orig_ns, "rpf")) {
 		rpf.orig_ns = -1;
+		return -1;
 	}
+	rpf.orig_ns = -1;
 	return 0;
 }
 
